@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from .facts import validate_profile
@@ -17,7 +17,7 @@ STATUS_ZH = {"eligible": "可以享受", "possible": "可能可以", "unknown": 
              "not_eligible": "暂不符合"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     id: str
     name: str
@@ -30,7 +30,6 @@ class Result:
     verified: bool
     priority_tier: int | None = None
     next_step: str = ""
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"id": self.id, "name": self.name, "status": self.status,
@@ -46,51 +45,32 @@ class Result:
 
 def _window(policy: Policy, as_of: dt.date):
     if policy.valid_from and as_of < policy.valid_from:
-        return FALSE, (f"这项政策{policy.valid_from.isoformat()}才开始，现在还没开始",)
+        return f"这项政策{policy.valid_from.isoformat()}才开始，现在还没开始"
     if policy.valid_to and as_of > policy.valid_to:
-        return FALSE, (f"这项政策已于{policy.valid_to.isoformat()}结束",)
-    return TRUE, ()
-
-
-def _district(policy: Policy, profile: Mapping):
-    if policy.districts is None:
-        return TRUE, (), ()
-    actual = profile.get("district")
-    if actual is None:
-        return UNKNOWN, (), ("district",)
-    if actual in policy.districts:
-        return TRUE, (f"住在{actual}",), ()
-    return FALSE, (f"这项政策只在{'、'.join(policy.districts)}实施（现住{actual}）",), ()
+        return f"这项政策已于{policy.valid_to.isoformat()}结束"
+    return None
 
 
 def evaluate_policy(policy: Policy, profile: Mapping, as_of: dt.date) -> Result:
-    truth, reasons = _window(policy, as_of)
-    missing: Iterable[str] = ()
-    if truth != FALSE:
-        d_truth, d_reasons, d_missing = _district(policy, profile)
-        e_truth, e_reasons, e_missing = policy.eligibility(profile)
-        truth = min(d_truth, e_truth)
-        if truth == FALSE:  # explain the "no" by what failed
-            reasons = (d_reasons if d_truth == FALSE else ()) + (e_reasons if e_truth == FALSE else ())
-        else:
-            reasons = d_reasons + e_reasons
-            missing = (*d_missing, *e_missing) if truth != TRUE else ()
-    status = STATUS[truth]
+    closed = _window(policy, as_of) if policy.dated else None
+    if closed:
+        truth, reasons, missing = FALSE, [closed], []
+    else:  # the district scope is compiled into the rule (schema.compile_policy)
+        truth, reasons, missing = policy.eligibility(profile)
+        reasons = list(reasons)
+        missing = sorted(missing) if missing else []
     tier = None
     if policy.priority_tiers and truth != FALSE:
         tier, tier_missing = _priority_tier(policy, profile)
-        missing = (*missing, *tier_missing)
+        if tier_missing:
+            missing = sorted(set(missing).union(tier_missing))
     benefit = policy.benefit_text
     for condition, text in policy.benefit_variants:
         if condition(profile)[0] == TRUE:
             benefit = text
             break
-    return Result(
-        id=policy.id, name=policy.name, status=status, reasons=list(reasons),
-        missing=sorted(set(missing)), benefit=benefit, apply=policy.apply,
-        summary=policy.summary, verified=policy.verified, priority_tier=tier,
-        next_step=policy.next_step,
-    )
+    return Result(policy.id, policy.name, STATUS[truth], reasons, missing, benefit, policy.apply,
+                  policy.summary, policy.verified, tier, policy.next_step)
 
 
 def _priority_tier(policy: Policy, profile: Mapping):

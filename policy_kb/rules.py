@@ -187,43 +187,54 @@ def _compile_leaf(node: dict, facts: Mapping[str, Fact], field: str, in_not: boo
     note = node.get("note") or fails
     test = _comparator(fact, op, value)
     missing = frozenset((name,))
-    show = _fmt
+    value_text = _fmt(value)
+    # The outcome depends only on the fact's value, and every fact has a small domain
+    # (ages 0-130 included), so each outcome is built once and then looked up.
+    cache: dict = {}
 
-    if soft:
-        unconfirmed = (POSSIBLE, (note,), missing)
+    def outcome(actual):
+        text = holds if test(actual) else (note if soft else fails)
+        truth = TRUE if test(actual) else (POSSIBLE if soft else FALSE)
+        result = (truth, (text.format(actual=_fmt(actual), value=value_text),), NO_MISSING)
+        cache[actual] = result
+        return result
 
-        def leaf(profile):
-            actual = profile.get(name)
-            if actual is None:
-                return unconfirmed
-            if test(actual):
-                return TRUE, (holds.format(actual=show(actual), value=show(value)),), NO_MISSING
-            return POSSIBLE, (note.format(actual=show(actual), value=show(value)),), NO_MISSING
-        return leaf
-
-    unknown = (UNKNOWN, NO_REASONS, missing)
+    absent = (POSSIBLE, (note.format(actual="", value=value_text),), missing) if soft \
+        else (UNKNOWN, NO_REASONS, missing)
 
     def leaf(profile):
         actual = profile.get(name)
         if actual is None:
-            return unknown
-        if test(actual):
-            return TRUE, (holds.format(actual=show(actual), value=show(value)),), NO_MISSING
-        return FALSE, (fails.format(actual=show(actual), value=show(value)),), NO_MISSING
+            return absent
+        return cache.get(actual) or outcome(actual)
     return leaf
 
 
 def _all(children):
     def node(profile):
         outcomes = [child(profile) for child in children]
-        truth = min(o[0] for o in outcomes)
+        truth = TRUE
+        for o in outcomes:
+            if o[0] < truth:
+                truth = o[0]
+        reasons: list = []
         if truth == FALSE:  # only the failures explain a "no"
-            reasons = tuple(r for o in outcomes if o[0] == FALSE for r in o[1])
-            return FALSE, reasons, NO_MISSING
-        reasons = tuple(r for o in outcomes for r in o[1])
-        missing = frozenset().union(*(o[2] for o in outcomes)) if truth != TRUE else NO_MISSING
-        return truth, reasons, missing
+            for o in outcomes:
+                if o[0] == FALSE:
+                    reasons += o[1]
+            return FALSE, tuple(reasons), NO_MISSING
+        missing = NO_MISSING
+        for o in outcomes:
+            reasons += o[1]
+            if o[2]:
+                missing = missing | o[2]
+        return truth, tuple(reasons), missing
     return node
+
+
+def conjoin(*conditions):
+    """``all`` over already compiled conditions."""
+    return _all(list(conditions))
 
 
 def _any(children):

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .facts import Fact
-from .rules import RuleError, compile_condition
+from .rules import RuleError, compile_condition, conjoin as _conjoin
 
 REQUIRED = ("id", "name", "summary", "benefit", "apply", "sources", "verified", "eligibility")
 OPTIONAL = ("aliases", "amount", "valid_from", "valid_to", "districts", "related",
@@ -45,6 +45,7 @@ class Policy:
     rank: int = 100
     next_step: str = ""
     category: str = ""
+    dated: bool = False
 
 
 def _date(value: Any, field: str) -> dt.date | None:
@@ -164,6 +165,13 @@ def compile_policy(data: Any, facts: Mapping[str, Fact], expected_id: str | None
         tiers.append((tier["tier"], compile_condition(tier.get("when", {"always": True}),
                                                       facts, f"{f}.when")))
 
+    eligibility = compile_condition(data["eligibility"], facts, "eligibility")
+    if districts is not None:  # a district-scoped policy: the scope is one more condition
+        scope = {"fact": "district", "op": "in", "value": list(districts),
+                 "holds": "住在{actual}",
+                 "fails": f"这项政策只在{'、'.join(districts)}实施（现住{{actual}}）"}
+        eligibility = _conjoin(compile_condition(scope, facts, "districts"), eligibility)
+
     rank = data.get("rank", 100)
     if not isinstance(rank, int) or isinstance(rank, bool):
         raise RuleError("rank", "rank 必须是整数（越小越靠前）")
@@ -177,7 +185,8 @@ def compile_policy(data: Any, facts: Mapping[str, Fact], expected_id: str | None
         apply=apply,
         sources=_str_list(data["sources"], "sources", required=True),
         verified=data["verified"],
-        eligibility=compile_condition(data["eligibility"], facts, "eligibility"),
+        eligibility=eligibility,
+        dated=bool(valid_from or valid_to),
         raw=data,
         aliases=_str_list(data.get("aliases"), "aliases"),
         amount=amount,

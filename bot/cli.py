@@ -1,0 +1,31 @@
+"""The `eldercare` command."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import cli_policy
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="eldercare", description="养老政策顾问")
+    sub = parser.add_subparsers(dest="command", required=True)
+    cli_policy.add_parser(sub)
+    try:  # the dialogue commands need Rasa; the policy tools work without it
+        from . import cli_dialogue
+        cli_dialogue.add_parser(sub)
+    except ImportError:
+        pass
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except BrokenPipeError:  # output piped into `head`: not an error
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Shared fixtures: databases (SQLite always; PostgreSQL and Redis when reachable)."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+import pytest
+
+POSTGRES_URL = os.environ.get("ELDERCARE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+REQUIRE_SERVICES = os.environ.get("ELDERCARE_REQUIRE_SERVICES") == "1"
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip with one clear line when a service is down; under CI (.ci/run) fail instead."""
+    if _reachable(host, port):
+        return
+    message = f"{name} 不可达（{host}:{port}）"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}，而 ELDERCARE_REQUIRE_SERVICES=1 要求它必须可用")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def postgres_url():
+    """A PostgreSQL URL bound to a fresh schema, dropped afterwards."""
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    from sqlalchemy import create_engine, text
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, future=True)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request):
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
