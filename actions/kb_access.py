@@ -1,0 +1,34 @@
+"""The KB for the action server: loaded once from the SQL store (refreshed from YAML)."""
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from policy_kb.engine import evaluate, next_fact
+from policy_kb.kb import KnowledgeBase
+from policy_kb.search import PolicySearch
+from policy_kb.service import knowledge_base
+
+from .profile import engine_profile
+
+
+@lru_cache(maxsize=1)
+def kb() -> KnowledgeBase:
+    return knowledge_base()
+
+
+@lru_cache(maxsize=1)
+def search() -> PolicySearch:
+    return PolicySearch(kb())
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def results_for(profile: dict):
+    return evaluate(kb(), engine_profile(profile), today())
+
+
+def next_question(profile: dict, skip: set[str]) -> str | None:
+    return next_fact(kb(), results_for(profile), exclude=skip)

@@ -1,0 +1,133 @@
+"""Running the advisor: the Rasa server and the action server as two child processes."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from .settings import PROJECT_ROOT, Settings
+
+MODEL_NAME = "advisor"
+
+
+def model_path(settings: Settings) -> Path:
+    return settings.model_dir / f"{MODEL_NAME}.tar.gz"
+
+
+def tracker_store_config(db_url: str) -> dict:
+    """Rasa's SQL tracker store in the same database as the KB and bookings."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": str(Path(url.database).with_name("tracker.db"))}
+    config = {"type": "SQL", "dialect": url.drivername, "url": url.host or "localhost",
+              "db": url.database, "username": url.username, "password": url.password}
+    if url.port:
+        config["port"] = url.port
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def write_endpoints(settings: Settings, action_port: int) -> Path:
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    path = settings.var_dir / "endpoints.yml"
+    config = {"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
+              "tracker_store": tracker_store_config(settings.db_url)}
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def _wait_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in procs):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+class Advisor:
+    """Starts both servers; `stop()` ends them (also on SIGTERM/Ctrl-C via `serve_forever`)."""
+
+    def __init__(self, settings: Settings, rasa_port: int, action_port: int,
+                 log_dir: Path | None = None, enable_api: bool = False):
+        self.settings, self.rasa_port, self.action_port = settings, rasa_port, action_port
+        self.log_dir, self.enable_api = log_dir, enable_api
+        self.procs: list[subprocess.Popen] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
+        out = None
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / log_name, "ab")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        return subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                env=env, start_new_session=True)
+
+    def start(self, timeout: float = 180) -> None:
+        model = model_path(self.settings)
+        if not model.exists():
+            raise SystemExit(f"没有找到模型 {model}：请先运行 `make train`（或 eldercare train）")
+        endpoints = write_endpoints(self.settings, self.action_port)
+        self.procs.append(self._spawn(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+            "actions.log"))
+        rasa = [_bin("rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+                "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(self.rasa_port),
+                "--interface", "127.0.0.1"]
+        if self.enable_api:
+            rasa.append("--enable-api")
+        self.procs.append(self._spawn(rasa, "rasa.log"))
+        ok = _wait_http(f"http://127.0.0.1:{self.action_port}/health", timeout, self.procs) and \
+            _wait_http(f"{self.url}/webhooks/rest/", timeout, self.procs)
+        if not ok:
+            self.stop()
+            where = f"，日志在 {self.log_dir}" if self.log_dir else ""
+            raise SystemExit(f"顾问没能启动{where}")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self.procs.clear()
+
+    def serve_forever(self) -> int:
+        stopping = {"flag": False}
+
+        def _stop(signum, frame):
+            stopping["flag"] = True
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        try:
+            while not stopping["flag"]:
+                if any(p.poll() is not None for p in self.procs):
+                    print("有一个服务意外退出，正在关闭。", file=sys.stderr)
+                    return 1
+                time.sleep(0.5)
+        finally:
+            self.stop()
+        return 0

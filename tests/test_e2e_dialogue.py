@@ -1,0 +1,209 @@
+"""End to end: `eldercare serve` (real Rasa server + action server), conversations over HTTP."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+from bot.serve import model_path
+from policy_kb.facts import load_facts
+
+pytestmark = pytest.mark.e2e
+FACTS = load_facts()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def advisor(tmp_path_factory):
+    if not model_path(Settings.from_env()).exists():
+        pytest.fail("没有训练好的模型：先运行 `make train`（make test 会自动训练）")
+    var = tmp_path_factory.mktemp("var")
+    rasa_port, action_port = _free_port(), _free_port()
+    env = {**os.environ, "ELDERCARE_VAR_DIR": str(var)}
+    env.pop("ELDERCARE_DB_URL", None)
+    log = open(var / "serve.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(rasa_port),
+                             "--action-port", str(action_port)], cwd=PROJECT_ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{rasa_port}"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"eldercare serve exited: {(var / 'serve.log').read_text(errors='replace')[-3000:]}")
+        try:
+            urllib.request.urlopen(f"{url}/webhooks/rest/", timeout=2)
+            urllib.request.urlopen(f"http://127.0.0.1:{action_port}/health", timeout=2)
+            break
+        except OSError:
+            time.sleep(1)
+    else:
+        proc.terminate()
+        pytest.fail("advisor did not start within 240 s")
+    yield {"url": url, "proc": proc, "var": var}
+    proc.terminate()  # SIGTERM: both servers must stop cleanly
+    assert proc.wait(timeout=60) == 0
+    log.close()
+
+
+class Chat:
+    def __init__(self, url: str):
+        self.url, self.sender = url, f"test-{uuid.uuid4().hex[:10]}"
+        self.transcript: list[str] = []
+
+    def say(self, text: str) -> list[dict]:
+        body = json.dumps({"sender": self.sender, "message": text}).encode()
+        req = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", data=body,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as reply:
+            messages = json.loads(reply.read())
+        self.transcript.append(f"用户：{text}")
+        self.transcript += [f"顾问：{m.get('text') or m.get('custom', {}).get('type')}" for m in messages]
+        return messages
+
+    @staticmethod
+    def texts(messages) -> str:
+        return "\n".join(m.get("text", "") for m in messages if m.get("text"))
+
+    @staticmethod
+    def recommendations(messages) -> dict | None:
+        return next((m["custom"] for m in messages
+                     if isinstance(m.get("custom"), dict) and m["custom"].get("type") == "recommendations"), None)
+
+
+def asked_fact(messages) -> str | None:
+    """Which fact the advisor asked about: from the buttons' payloads, or the question text."""
+    for m in messages:
+        for b in m.get("buttons") or []:
+            if b["payload"].startswith("/inform{"):
+                return next(iter(json.loads(b["payload"][len("/inform"):])))
+    text = Chat.texts(messages)
+    return next((f for f, spec in FACTS.items() if any(q and q in text for q in spec.question.values())), None)
+
+
+def answer_by_number(messages, fact: str, value) -> str:
+    for m in messages:
+        for b in m.get("buttons") or []:
+            if b["payload"] == "/inform" + json.dumps({fact: value}, ensure_ascii=False):
+                return b["title"].split(".")[0]
+    raise AssertionError(f"no button for {fact}={value}: {messages}")
+
+
+def converse(chat: Chat, opening: str, persona: dict, typed: dict | None = None, max_turns: int = 20):
+    """Answer every question from `persona` (by number, or with `typed` text) until results come."""
+    messages = chat.say(opening)
+    for _ in range(max_turns):
+        rec = Chat.recommendations(messages)
+        if rec:
+            return rec, messages
+        fact = asked_fact(messages)
+        assert fact, f"advisor neither asked nor answered:\n" + "\n".join(chat.transcript)
+        if typed and fact in typed:
+            reply = typed[fact]
+        elif fact not in persona:
+            reply = "不知道"
+        elif FACTS[fact].options:
+            reply = answer_by_number(messages, fact, persona[fact])
+        else:
+            reply = str(persona[fact])
+        messages = chat.say(reply)
+    raise AssertionError("no recommendations after %d turns:\n%s" % (max_turns, "\n".join(chat.transcript)))
+
+
+def result(rec: dict, policy_id: str) -> dict:
+    return next(r for r in rec["results"] if r["id"] == policy_id)
+
+
+def test_relative_with_several_facts_at_once(advisor):
+    chat = Chat(advisor["url"])
+    persona = {"care_level": "重度失能", "care_assessed": False, "medical_insured": True,
+               "economic_status": "一般", "living": "与家人同住", "family_caregiver": True,
+               "dementia": False, "disability_grade": "none", "family_planning_special": False,
+               "emergency": False}
+    rec, messages = converse(chat, "我妈今年85岁，住在姑苏区，有苏州户口", persona)
+    profile = rec["profile"]
+    assert profile["subject"] == "relative"
+    assert profile["age"] == 85 and profile["district"] == "姑苏区" and profile["hukou"] is True
+    assert profile["care_level"] == "重度失能"
+    assert result(rec, "senior_allowance")["status"] == "eligible"
+    assert result(rec, "ltc_insurance")["status"] == "possible"   # not yet assessed
+    assert set(result(rec, "senior_allowance")) >= {"id", "name", "status", "reasons", "missing",
+                                                    "benefit", "apply"}
+    text = Chat.texts(messages)
+    assert "老人家" in text and "民政" in text    # relative wording; 待核实 closing line
+    # the recommendation page: top 3, then "更多"
+    more = chat.say("更多")
+    assert "4." in Chat.texts(more)
+
+
+def test_corrections_and_dont_know(advisor):
+    chat = Chat(advisor["url"])
+    first = chat.say("我今年78岁，住吴中区")
+    assert asked_fact(first)
+    fixed = chat.say("不对，是87岁")
+    assert "87" in Chat.texts(fixed)
+    persona = {"hukou": True, "care_level": "能力完好", "living": "独居", "medical_insured": True}
+    rec, _ = converse(chat, "不知道", persona)
+    assert rec["profile"]["age"] == 87 and rec["profile"]["subject"] == "self"
+    assert "economic_status" not in rec["profile"]
+
+
+def test_policy_question_mid_form_then_form_resumes(advisor):
+    chat = Chat(advisor["url"])
+    asked = chat.say("帮我查查我爸能享受什么政策")
+    fact = asked_fact(asked)
+    answer = chat.say("长护险怎么申请")
+    text = Chat.texts(answer)
+    assert "长期护理保险" in text and "定点" in text
+    assert asked_fact(answer) == fact   # and the question is asked again
+
+
+def test_restart_forgets_everything(advisor):
+    chat = Chat(advisor["url"])
+    chat.say("我妈90岁住昆山")
+    reply = chat.say("重新开始")
+    assert "重新开始" in Chat.texts(reply)
+    rec, _ = converse(chat, "我今年66岁", {"district": "太仓市", "hukou": False})
+    assert "district" in rec["profile"] and rec["profile"]["district"] == "太仓市"
+    assert rec["profile"]["age"] == 66
+
+
+@pytest.mark.parametrize("bad", ["", " ", "🙂🙂🙂", "hello, what can you do?", "'; DROP TABLE events; --",
+                                 "长" * 5000, "我今年200岁"])
+def test_bad_input_gets_polite_chinese_and_keeps_facts(advisor, bad):
+    chat = Chat(advisor["url"])
+    chat.say("我今年82岁，住在相城区")
+    reply = chat.say(bad)
+    text = Chat.texts(reply)
+    assert text and any("\u4e00" <= ch <= "\u9fff" for ch in text), reply
+    assert "Traceback" not in text and "Error" not in text
+    rec, _ = converse(chat, "我想知道能享受什么政策", {"hukou": True})
+    assert rec["profile"]["age"] == 82 and rec["profile"]["district"] == "相城区"
+
+
+def test_absurd_age_is_refused_politely(advisor):
+    chat = Chat(advisor["url"])
+    reply = chat.say("我今年200岁")
+    assert "年龄好像不太对" in Chat.texts(reply)
+
+
+def test_typed_number_picks_the_option(advisor):
+    chat = Chat(advisor["url"])
+    first = chat.say("你好")
+    assert first and first[0].get("buttons")
+    second = chat.say("1")   # 1 = 帮老人查政策
+    assert asked_fact(second) == "subject"
+    third = chat.say("2")    # 2 = 家人帮老人问
+    assert "老人家" in Chat.texts(third)
