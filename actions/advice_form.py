@@ -32,6 +32,9 @@ PROBLEM_RESPONSES = {
     "age_out_of_range": "bad_age",
     "id_number_invalid": "bad_id_number",
     "birth_date_in_future": "bad_birth_date",
+    "birth_date_invalid": "bad_birth_date",
+    "care_score_out_of_range": "bad_care_score",
+    "disability_grade_invalid": "bad_disability_grade",
 }
 
 

@@ -1,0 +1,883 @@
+"""Deterministic extraction of profile facts from Chinese text.
+
+Pure Python (no Rasa): the CLI, the actions and the Rasa component
+(`rasa_component.FactExtractor`) all call `extract()`. Fact names and values
+are the public contract in policy_kb/facts.yml. Word lists live in
+lexicon.yml so they can grow without code changes.
+
+Design, in short:
+* every recogniser adds candidates (fact, value, span); the last mention of a
+  fact wins, so corrections ("85岁，不对，是87岁") work;
+* "weak" candidates (hints such as "有退休金" -> 一般) only count when nothing
+  clearer was said;
+* negation, hypotheticals and questions about a category ("低保户能领什么")
+  are checked around each phrase;
+* ID and phone numbers are masked in the working text first, so no other
+  recogniser can read digits out of them, and the full ID never leaves here.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from bot.nlu import numbers as N
+
+LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
+BOOL_FACTS = ("hukou", "care_assessed", "dementia", "family_planning_special",
+              "medical_insured", "emergency", "family_caregiver")
+ADL_ORDER = ("进食", "穿衣", "洗澡", "如厕", "室内行走", "上下床")
+MAX_TEXT = 20_000  # longer input is cut: a profile never needs more
+
+_BREAKS = "，。；！？,.;!?\n、…"
+_BREAK_CLASS = "[" + re.escape(_BREAKS) + "]"
+_END = r"(?=[\s" + re.escape(_BREAKS) + r"/|]|$)"
+
+
+@dataclass(frozen=True)
+class Extracted:
+    fact: str
+    value: object
+    start: int
+    end: int
+    text: str
+    estimated: bool = False
+
+
+@dataclass
+class ExtractionResult:
+    facts: dict = field(default_factory=dict)
+    spans: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    estimated: set = field(default_factory=set)
+
+
+# --- lexicon ----------------------------------------------------------------------
+
+def _alt(words) -> str:
+    """Regex alternation of literal words, longest first (so 低保边缘 beats 低保)."""
+    ws = sorted({str(w) for w in words if str(w)}, key=len, reverse=True)
+    return "(?:" + "|".join(re.escape(w) for w in ws) + ")" if ws else "(?!)"
+
+
+def _norm_keys(obj):
+    # YAML reads `true:`/`false:` keys as booleans; the code wants strings.
+    if isinstance(obj, dict):
+        return {("true" if k is True else "false" if k is False else k): _norm_keys(v)
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_norm_keys(v) for v in obj]
+    return obj
+
+
+class _Lex:
+    """The lexicon, with its regexes compiled once."""
+
+    def __init__(self, d: dict):
+        self.d = d
+        c = re.compile
+        neg, age = d["negation"], d["age"]
+        fill = _alt(neg["fillers"])
+        self.neg_before = c(_alt(neg["before"]) + f"(?:{fill}){{0,2}}\\s*$")
+        self.question_pair = c(_alt(["有没有", "是不是", "有无", "是否", "有木有"]) + f"(?:{fill}){{0,2}}\\s*$")
+        self.neg_after = c(r"^\s*(?:也|都|还)?" + _alt(neg["after"]) + r"(?:的|呢|啊|了)?" + _END)
+        self.hedge = c(_alt(d["hedge_before"]))
+        # No leading \s: in operator shorthand a space ends the phrase ("外地户口 能自理").
+        self.question_after = c(r"^(?:" + _alt(d["question_fillers"]) + r")?" + _alt(d["question_after"]))
+
+        # age
+        self.age_fill = _alt(age["fillers"])
+        self.age_kw = c(_alt(age["keywords"]) + f"(?:{self.age_fill}){{0,2}}[\\s:：]*$")
+        self.age_strict_kw = c(_alt(age["strict_keywords"]) + f"(?:{self.age_fill}){{0,2}}[\\s:：]*$")
+        self.age_skip_before = c(_alt(age["skip_before"]) + f"(?:{self.age_fill})?\\s*$")
+        self.age_skip_after = c(r"^\s*" + _alt(age["skip_after"]))
+        self.age_units = c(r"^\s*" + _alt(age["units_after"]))
+        self.person = c(_alt(age["elder_refs"] + age["other_people"]))
+        self.other_people = set(age["other_people"])
+        self.other_after = c(r"^的?" + _alt(age["other_people"]))
+        self.elder_ref_end = c(_alt(age["elder_refs"]) + f"(?:{self.age_fill}){{0,2}}[\\s，,:：]{{0,2}}$")
+        self.id_kw = c(_alt(age["id_keywords"]))
+        self.birth_patterns = self._birth_patterns(age)
+
+        # districts: alias -> canonical
+        self.district_of = {a: k for k, aliases in d["districts"].items() for a in aliases}
+        self.district_re = c(_alt(self.district_of))
+        self.strict_aliases = set(d["strict_aliases"])
+        self.strict_left = c(_alt(d["strict_left"]) + "$")
+
+        # hukou / medical insurance: "<place>户口", "户口在<place>"
+        hk = d["hukou"]
+        self.sz_places = set(hk["suzhou_places"]) | set(self.district_of)
+        self.out_places = set(hk["outside_places"])
+        place = _alt(self.sz_places | self.out_places)
+        kw = _alt(hk["keywords"])
+        self.hukou_a = c(f"(?P<p>{place})\\s*的?\\s*{kw}")
+        self.hukou_b = c(f"{kw}\\s*(?:也|还|都|早就|已经|现在|一直)?\\s*(?P<neg>不|没)?\\s*(?:是|在|落在)?\\s*(?P<p>{place})")
+        self.hukou_moved = c(f"{kw}(?P<gap>[^{re.escape(_BREAKS)}]{{0,4}}?)" + _alt(hk["moved_in_verbs"]))
+        self.hukou_phrases = self._phrases({"true": hk["true"], "false": hk["false"]})
+        self.hukou_weak = c(_alt(hk["weak_false"]))
+        self.hukou_token_of = {w: v == "true" for v, ws in hk["tokens"].items() for w in ws}
+        self.hukou_token = c(r"(?:^|(?<=[\s/|，,、]))" + _alt(self.hukou_token_of) + r"(?=[\s/|，,、]|$)")
+        mi = d["medical_insured"]
+        mkw = _alt(mi["keywords"])
+        self.med_a = c(f"(?P<p>{place})\\s*的?\\s*(?:职工|居民|城乡居民)?{mkw}")
+        self.med_b = c(f"{mkw}卡?\\s*(?:也|还|都)?\\s*(?P<neg>不|没)?\\s*(?:是|在)\\s*(?P<p>{place})")
+        self.med_phrases = self._phrases({"true": mi["true"], "false": mi["false"]})
+
+        # care level
+        cl = d["care_level"]
+        self.care_of = {}
+        for level, words in cl["everyday"].items():
+            self.care_of.update({w: (level, True) for w in words})
+        for level, words in cl["explicit"].items():
+            self.care_of.update({w: (level, False) for w in words})
+        self.care_re = c(_alt(self.care_of))
+        self.care_not_before = c(r"^\s*" + _alt(cl["not_before"]))
+        self.short_level = dict(cl["short"])
+        ca = d["care_assessed"]
+        lvl = _alt([w for ws in cl["explicit"].values() for w in ws] + list(self.short_level))
+        level_end = r"(?:失能)?(?=[的了啦\s/|" + re.escape(_BREAKS) + r"]|$)"
+        # "评估结果是中度", "长护险评了重度": a level named right after an assessment word.
+        self.level_ctx = c(_alt(ca["level_context"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,3}}?)(?P<lvl>{lvl})" + level_end)
+        self.assessed_phrases = self._phrases({"true": ca["true"], "false": ca["false"]})
+        self.assessed_words = c(_alt(ca["true"]))
+        self.short_alone = c(r"(?:^|(?<=[\s" + re.escape(_BREAKS) + r"是为的评成]))(?P<lvl>" + _alt(self.short_level)
+                             + ")" + level_end)
+        self.score_re = c(_alt(cl["score_words"]) + r"[是为了:：\s]*(?P<n>\d{1,3}|[零一二三四五六七八九十百]+)\s*分")
+        self.score_bands = [(int(lo), lv) for lo, lv in cl["score_bands"]]
+        self.score_max = int(cl["score_max"])
+
+        # ADL
+        adl = d["adl"]
+        self.act_of = {w: a for a, ws in adl["activities"].items() for w in ws}
+        self.act_re = c(_alt(self.act_of))
+        self.act_end = c(_alt(self.act_of) + r"(?:都|也|还|基本)?$")
+        self.help_phrase_of = {w: a for a, ws in adl["help_phrases"].items() for w in ws}
+        self.help_phrase_re = c(_alt(self.help_phrase_of))
+        self.cue_of = {w: None for w in adl["neutral_cues"]}
+        self.cue_of.update({w: False for w in adl["no_help_cues"]})
+        self.cue_of.update({w: True for w in adl["help_cues"]})
+        self.cue_re = c(_alt(self.cue_of))
+        self.joiner_only = c(r"^[\s" + "".join(re.escape(j) for j in adl["joiners"] if len(j) == 1) + r"]*$|^\s*"
+                             + _alt(adl["joiners"]) + r"\s*$")
+        self.adl_levels = sorted(((int(n), lv) for n, lv in adl["levels_by_count"]), reverse=True)
+        self.bedridden_re = c(_alt(adl["bedridden"]))
+        self.bedridden_level = adl["bedridden_level"]
+
+        # the simpler phrase facts
+        self.dementia = self._phrases({"true": d["dementia"]["true"], "false": d["dementia"]["false"]})
+        ec = d["economic_status"]
+        self.econ_of = {w: v for v, ws in ec["values"].items() for w in ws}
+        self.econ_re = c(_alt(self.econ_of))
+        self.econ_general = c(_alt(ec["general"]))
+        self.econ_skip_before = c(_alt(ec["skip_before"]))
+        self.econ_skip_after = c(r"^[^" + re.escape(_BREAKS) + r"]{0,3}?" + _alt(ec["skip_after"]))
+        lv = d["living"]
+        self.living_of = {w: v for v, ws in lv["values"].items() for w in ws}
+        self.living_re = c(_alt(self.living_of))
+        self.living_with = c(_alt(lv["with_words"]) + f"(?P<who>[^\\s{re.escape(_BREAKS)}]{{1,8}}?)"
+                             + "(?:" + _alt(lv["together_verbs"]) + "|" + _alt(lv["together_alone"]) + _END + ")")
+        self.family_word = c(_alt(lv["family_words"]))
+        self.speaker_word = c(_alt(lv["speaker_words"]))
+        self.couple_word = c(_alt(lv["couple_words"]))
+        dg = d["disability_grade"]
+        words = _alt(dg["words"])
+        g = r"(?P<g>\d|[一二三四五六七八九十壹贰叁肆])"
+        self.dis_r1 = c(f"(?P<w>{words})(?P<gap>[^。；;!?！？\\n]{{0,6}}?){g}\\s*级")
+        self.dis_r2 = c(f"{g}\\s*级(?P<gap>[^{re.escape(_BREAKS)}]{{0,4}}?)(?P<w>{words})")
+        self.dis_none = c(_alt(dg["none"]))
+        self.dis_word = c(_alt([w for w in dg["words"] if len(w) > 1]))
+        self.dis_not_after = tuple(dg["not_after"])
+        fp = d["family_planning_special"]
+        self.fp_phrases = self._phrases({"true": fp["true"]})
+        self.fp_re = c(_alt(fp["only_child"]) + f"(?P<gap>[^。；;!?！？\\n]{{0,8}}?)" + _alt(fp["loss"]))
+        self.emergency = self._phrases({"true": d["emergency"]["true"], "false": d["emergency"]["false"]})
+        fc = d["family_caregiver"]
+        self.carer_phrases = self._phrases({"true": fc["true"], "false": fc["false"]})
+        self.carer_re = c(_alt(fc["carers"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,8}}?)" + _alt(fc["verbs"])
+                          + "(?!" + _alt(fc["verb_not_before"]) + ")")
+        self.carer_gap_skip = c(_alt(fc["gap_skip"]))
+        self.gap_neg = c(r"不|没|无法|未")
+
+        # subject
+        sb = d["subject"]
+        self.subject_of = {w: "relative" for w in sb["relative"]}
+        self.subject_of.update({w: "self" for w in sb["self"]})
+        self.subject_of[sb["bare_elder_word"]] = "bare"
+        self.subject_re = c(_alt(self.subject_of))
+        self.bare_elder_after = c(_alt(sb["bare_elder_after"]) + "$")
+        self.role_re = c(r"(?:我是[^\s" + re.escape(_BREAKS) + r"]{0,5}?|(?<![我他她])是|为|(?<!我们)老人家?的?)(?:他|她|老人家?)?的?"
+                         + _alt(sb["roles"]))
+        self.ask_re = c(r"(?:帮|替|代)(?P<who>[^\s" + re.escape(_BREAKS) + r"]{0,8}?)" + _alt(sb["ask_verbs"]))
+
+        # bare answers
+        an = d["answers"]
+        self.yes_no = {w: True for w in an["yes_words"]}
+        self.yes_no.update({w: False for w in an["no_words"]})
+        self.yes_no_re = c(_alt(self.yes_no), re.I)
+        self.dont_know = c(_alt(an["dont_know"]))
+        self.fillers = c(r"^(?:[\s" + re.escape(_BREAKS) + r"]|" + _alt(an["fillers"]) + r")+")
+        self.answers = {
+            "hukou": {w: v == "true" for v, ws in hk["answers"].items() for w in ws},
+            "care_level": {w: lv for lv, ws in cl["answers"].items() for w in ws},
+            "economic_status": {w: v for v, ws in ec["answers"].items() for w in ws},
+            "living": {w: v for v, ws in lv["answers"].items() for w in ws},
+            "disability_grade": {w: v for v, ws in dg["answers"].items() for w in ws},
+            "subject": {w: v for v, ws in an["subject"].items() for w in ws},
+        }
+
+    def _phrases(self, groups: dict) -> tuple[re.Pattern, dict]:
+        of = {w: (v == "true") for v, ws in groups.items() for w in ws}
+        return re.compile(_alt(of)), of
+
+    @staticmethod
+    def _birth_patterns(age: dict) -> list[re.Pattern]:
+        cn = "〇零一二三四五六七八九○"
+        year = (rf"(?P<y>(?<!\d)\d{{4}}(?!\d)|(?<!\d)\d{{2}}(?=\s*年)|[{cn}]{{4}}(?=\s*年)|(?<![{cn}十])[{cn}]{{2}}(?=\s*年))")
+        date = (year + r"(?:\s*(?:年|[.\-/])\s*(?P<m>\d{1,2}|十[一二]?|[一二三四五六七八九])\s*(?:月份?|[.\-/])?"
+                r"(?:\s*(?P<d>\d{1,2}|[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])\s*(?:日|号)?)?|\s*年)?")
+        before = _alt(age["birth_before"])
+        after = _alt(age["birth_after"])
+        zodiac = _alt(age["zodiac"])
+        return [
+            re.compile(before + r"[是为在:：\s]*" + date),
+            re.compile(date + r"\s*(?P<suf>" + after + r"|生" + _END + r"|的" + _END + ")"),
+            re.compile("属" + zodiac + r"的?[^。；;!?！？]{0,6}?" + date),
+        ]
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> _Lex:
+    with open(LEXICON_PATH, encoding="utf-8") as fh:
+        return _Lex(_norm_keys(yaml.safe_load(fh)))
+
+
+# --- working context --------------------------------------------------------------
+
+@dataclass
+class _Cand:
+    ex: Extracted
+    weak: bool = False
+    self_age: bool = False  # "我85岁": the speaker's age, dropped if a relative speaks
+
+
+class _Ctx:
+    def __init__(self, text: str, today: _dt.date):
+        self.lex = lexicon()
+        self.raw = text
+        self.t = N.to_halfwidth(text)  # same length: spans index the caller's text
+        self.today = today
+        self.cands: list[_Cand] = []
+        self.problems: list[str] = []
+        self._index()
+
+    def _index(self):
+        """Clause boundaries, precomputed so context checks stay linear on long input."""
+        n = len(self.t)
+        self._starts, self._ends = {}, {}
+        for spaces in (False, True):
+            starts, ends = [0] * (n + 1), [n] * (n + 1)
+            for i, ch in enumerate(self.t):
+                brk = ch in _BREAKS or (spaces and ch.isspace())
+                starts[i + 1] = i + 1 if brk else starts[i]
+            for i in range(n - 1, -1, -1):
+                ch = self.t[i]
+                ends[i] = i if (ch in _BREAKS or (spaces and ch.isspace())) else ends[i + 1]
+            self._starts[spaces], self._ends[spaces] = starts, ends
+
+    # Clause = the stretch between punctuation; context checks never cross it.
+    def clause_start(self, pos: int, spaces: bool = False) -> int:
+        return self._starts[spaces][pos]
+
+    def clause_end(self, pos: int, spaces: bool = False) -> int:
+        return self._ends[spaces][pos]
+
+    def before(self, pos: int, n: int = 10) -> str:
+        return self.t[max(self.clause_start(pos), pos - n):pos]
+
+    def after(self, pos: int, n: int = 10) -> str:
+        return self.t[pos:min(self.clause_end(pos), pos + n)]
+
+    def add(self, fact, value, start, end, *, estimated=False, weak=False, text=None, self_age=False):
+        if text is None:  # digits blanked by _mask_numbers stay hidden in span texts too
+            text = "".join("*" if self.t[i] == "#" != self.raw[i] else self.raw[i] for i in range(start, end))
+        ex = Extracted(fact, value, start, end, text, estimated)
+        self.cands.append(_Cand(ex, weak, self_age))
+
+    def problem(self, code: str):
+        if code not in self.problems:
+            self.problems.append(code)
+
+    def about_other(self, start: int, end: int) -> bool:
+        """True for "儿子工伤瘫痪", "瘫痪的老伴": the phrase describes someone else."""
+        people = list(self.lex.person.finditer(self.t, max(self.clause_start(start, spaces=True), start - 30), start))
+        if people and people[-1].group() in self.lex.other_people:
+            return True
+        return bool(self.lex.other_after.match(self.t[end:end + 5]))
+
+    def polarity(self, start: int, end: int, question: bool = True) -> str | None:
+        """'neg', 'hedge' (hypothetical or a question) or None around a phrase."""
+        lex, before = self.lex, self.before(start)
+        if lex.question_pair.search(before):
+            return "hedge"
+        if lex.neg_before.search(before):
+            return "neg"
+        if lex.hedge.search(before[-6:]):
+            return "hedge"
+        after = self.after(end)
+        if lex.neg_after.match(after):
+            return "neg"
+        if question and lex.question_after.match(after):
+            return "hedge"
+        return None
+
+
+# --- recognisers --------------------------------------------------------------------
+
+def _mask_numbers(ctx: _Ctx):
+    """ID numbers -> age (never echoed); phones/IDs are then blanked out."""
+    t, lex = ctx.t, ctx.lex
+    has_kw = bool(lex.id_kw.search(t))
+    found = False
+    for m in re.finditer(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])", t):
+        raw, s, e = m.group(), m.start(), m.end()
+        if len(raw) == 15 and not has_kw:
+            continue
+        found = True
+        if len(raw) == 18:
+            birth = N.id_birth_date(raw)
+        else:  # first-generation 15-digit ID: YYMMDD at 7-12, always 19YY, no checksum
+            try:
+                birth = _dt.date(1900 + int(raw[6:8]), int(raw[8:10]), int(raw[10:12]))
+            except ValueError:
+                birth = None
+        if birth is None:
+            ctx.problem("id_number_invalid")
+        else:
+            _add_birth_age(ctx, birth, s, e, N.mask_id(raw), "day")
+    if has_kw and not found:
+        # A keyword with an ID-like run that is not a valid ID (typo, partly hidden);
+        # phone numbers (11 digits) are not IDs.
+        for m in re.finditer(r"(?<![0-9A-Za-z])\d[\dXx*]{9,}", t):
+            if len(m.group()) >= 14 or re.search(r"[Xx*]", m.group()):
+                ctx.problem("id_number_invalid")
+    # Blank every long digit run (IDs, phones, card numbers) so no other
+    # recogniser reads an age or a date out of it.
+    ctx.t = re.sub(r"\d[\dXx*\- ]{8,}\d|\d[\dXx]{8,}",
+                   lambda m: "#" * len(m.group()) if sum(ch.isdigit() for ch in m.group()) >= 9 else m.group(), t)
+    ctx._index()
+
+
+def _add_birth_age(ctx: _Ctx, birth: _dt.date, s: int, e: int, text: str | None, precision: str):
+    today = ctx.today
+    if precision == "year":
+        future, age = birth.year > today.year, today.year - birth.year
+    elif precision == "month":
+        future = (birth.year, birth.month) > (today.year, today.month)
+        age = today.year - birth.year - (today.month < birth.month)
+    else:
+        future, age = birth > today, N.full_years(birth, today)
+    if future:
+        ctx.problem("birth_date_in_future")
+    elif age > 130:
+        ctx.problem("age_out_of_range")
+    else:
+        ctx.add("age", age, s, e, text=text)
+
+
+def _births(ctx: _Ctx):
+    seen = set()
+    for i, pat in enumerate(ctx.lex.birth_patterns):
+        for m in pat.finditer(ctx.t):
+            if m.start("y") in seen:
+                continue
+            if i == 1 and m.group("suf") == "的":
+                # "四一年的": only a bare "<year>年的" phrase, month-less.
+                b = ctx.before(m.start()).strip()
+                if m.group("m") or not m.group().rstrip("的").endswith("年") or (b and not b.endswith("是")):
+                    continue
+            y = N.parse_year(m.group("y"), ctx.today)
+            if y is None:
+                continue
+            seen.add(m.start("y"))
+            mo = N.parse_int(m.group("m")) if m.group("m") else None
+            dd = N.parse_int(m.group("d")) if m.group("d") else None
+            try:
+                birth = _dt.date(y, mo or 1, dd or 1)
+            except ValueError:
+                ctx.problem("birth_date_invalid")
+                continue
+            if i == 1 and m.group("suf") == "的" and ctx.today.year - y < 40:
+                continue  # "2020年的" is an event, not an elder's birth year
+            _add_birth_age(ctx, birth, m.start(), m.end(), None,
+                           "day" if dd else "month" if mo else "year")
+
+
+def _ages(ctx: _Ctx):
+    t, lex = ctx.t, ctx.lex
+    for m in N.NUMBER_RE.finditer(t):
+        tok, s, e = m.group(), m.start(), m.end()
+        v = N.parse_int(tok)
+        if v is None or (tok.isdigit() and len(tok) > 3):
+            continue
+        before, after = t[max(0, s - 12):s], t[e:e + 8]
+        if lex.age_skip_before.search(before) or re.search(r"不是\s*$", before):
+            continue
+        # Whose number? The nearest person word in the clause decides.
+        cs = ctx.clause_start(s, spaces=True)
+        people = list(lex.person.finditer(t, max(cs, s - 30), s))
+        nearest = people[-1].group() if people else None
+        if nearest in lex.other_people:
+            continue
+        sui = re.match(r"\s*(周岁|岁)", after)
+        end, how = e, None
+        if sui:
+            if lex.age_skip_after.match(after[sui.end():]):
+                continue
+            how, end = "sui", e + sui.end()
+        elif "有" in tok:
+            how = "classical"  # 九十有三
+        elif lex.age_units.match(after) or lex.age_skip_after.match(after):
+            continue
+        elif lex.age_kw.search(before):
+            how = "strict_kw" if lex.age_strict_kw.search(before) else "kw"
+        elif lex.elder_ref_end.search(before) and re.match(r"\s*(?:了|啦|啊|呀|" + _END + ")", after):
+            how = "ref"
+        elif re.fullmatch(r"(?:嗯|呃|啊|就是|都|已经|也|是|那个)*", t[cs:s].strip()) and re.match(r"\s*(?:了|啦)", after):
+            how = "le"  # "八十一了" as a clause of its own
+        if how is None:
+            continue
+        if v > 130 or (how in ("kw", "ref", "le") and v < 40 and not lex.age_strict_kw.search(before)):
+            if how in ("sui", "strict_kw") and v > 130:
+                ctx.problem("age_out_of_range")
+            continue
+        self_age = nearest in ("我", "本人") and not t[end:end + 1] == "的"
+        ctx.add("age", v, s, end, self_age=self_age)
+
+
+def _shorthand_age(ctx: _Ctx):
+    """Operator notes ("84/姑苏/低保/独居"): a lone 50-120 among other facts."""
+    if any(c.ex.fact == "age" for c in ctx.cands):
+        return
+    if len({c.ex.fact for c in ctx.cands} - {"subject"}) < 2:
+        return
+    for m in re.finditer(r"(?:^|(?<=[\s/|，,、;；:：]))(\d{2,3}|[一二三四五六七八九十百零]{2,5})(?=[\s/|，,、;；]|$)", ctx.t):
+        v = N.parse_int(m.group(1))
+        if v is not None and 50 <= v <= 120:
+            ctx.add("age", v, m.start(1), m.end(1))
+            return
+
+
+def _districts(ctx: _Ctx):
+    t, lex = ctx.t, ctx.lex
+    for m in lex.district_re.finditer(t):
+        alias, s, e = m.group(), m.start(), m.end()
+        if alias in lex.strict_aliases:
+            left = t[max(0, s - 4):s]
+            if s > 0 and t[s - 1] not in _BREAKS and not t[s - 1].isspace() and not lex.strict_left.search(left):
+                continue
+        # "户口在昆山" / "昆山户口" speaks about 户籍, not where the elder lives.
+        lived = re.search(r"(?:住|家在|住在)$", t[max(0, s - 2):s])
+        if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
+                or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
+            continue
+        if ctx.polarity(s, e, question=False) == "neg":
+            continue
+        ctx.add("district", lex.district_of[alias], s, e)
+
+
+def _bool_phrases(ctx: _Ctx, fact: str, table, *, question=True, weak=False, skip_other=False):
+    pattern, of = table
+    for m in pattern.finditer(ctx.t):
+        value = of[m.group()]
+        if skip_other and ctx.about_other(m.start(), m.end()):
+            continue
+        pol = ctx.polarity(m.start(), m.end(), question=question)
+        if pol == "hedge":
+            continue
+        if pol == "neg":
+            if not value:
+                continue  # "不是没有医保": too clever to guess
+            value = False
+        ctx.add(fact, value, m.start(), m.end(), weak=weak)
+
+
+def _place_value(ctx: _Ctx, place: str) -> bool:
+    return place in ctx.lex.sz_places
+
+
+def _hukou(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for pat in (lex.hukou_a, lex.hukou_b):
+        for m in pat.finditer(t):
+            value = _place_value(ctx, m.group("p"))
+            pol = ctx.polarity(m.start(), m.end())
+            if pol == "hedge":
+                continue
+            if (pol == "neg") != bool(m.groupdict().get("neg")):
+                value = not value
+            ctx.add("hukou", value, m.start(), m.end())
+    for m in lex.hukou_moved.finditer(t):
+        ctx.add("hukou", not lex.gap_neg.search(m.group("gap")), m.start(), m.end())
+    _bool_phrases(ctx, "hukou", lex.hukou_phrases)
+    for m in lex.hukou_token.finditer(t):
+        ctx.add("hukou", lex.hukou_token_of[m.group()], m.start(), m.end())
+    for m in lex.hukou_weak.finditer(t):
+        if ctx.polarity(m.start(), m.end()) is None:
+            ctx.add("hukou", False, m.start(), m.end(), weak=True)
+
+
+def _medical(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for pat in (lex.med_a, lex.med_b):
+        for m in pat.finditer(t):
+            value = _place_value(ctx, m.group("p"))
+            pol = ctx.polarity(m.start(), m.end())
+            if pol == "hedge":
+                continue
+            if (pol == "neg") != bool(m.groupdict().get("neg")):
+                value = not value
+            ctx.add("medical_insured", value, m.start(), m.end())
+    _bool_phrases(ctx, "medical_insured", lex.med_phrases)
+
+
+def _care(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for m in lex.care_re.finditer(t):
+        level, est = lex.care_of[m.group()]
+        if lex.care_not_before.match(t[m.end():m.end() + 4]) or ctx.polarity(m.start(), m.end()) \
+                or ctx.about_other(m.start(), m.end()):
+            continue
+        if est and lex.act_end.search(t[max(0, m.start() - 6):m.start()]):
+            continue  # "大小便不能自理": one activity, left to the daily-activity estimate
+        ctx.add("care_level", level, m.start(), m.end(), estimated=est)
+    for m in lex.level_ctx.finditer(t):  # "评估结果是中度", "长护险评了重度"
+        if lex.gap_neg.search(m.group("gap")):
+            continue
+        word = m.group("lvl")
+        level = lex.short_level.get(word) or lex.care_of.get(word, (None,))[0]
+        if level:
+            ctx.add("care_level", level, m.start("lvl"), m.end())
+            ctx.add("care_assessed", True, m.start(), m.start("lvl"))
+    if any(c.ex.fact == "care_assessed" and c.ex.value for c in ctx.cands) or lex.assessed_words.search(t):
+        # Assessed: a short level on its own is the result ("评过了，是中度").
+        for m in lex.short_alone.finditer(t):
+            if not ctx.polarity(m.start(), m.end(), question=False):
+                ctx.add("care_level", lex.short_level[m.group("lvl")], m.start("lvl"), m.end())
+    for m in lex.score_re.finditer(t):
+        score = N.parse_int(m.group("n"))
+        if score is None:
+            continue
+        if score > lex.score_max:
+            ctx.problem("care_score_out_of_range")
+            continue
+        ctx.add("care_level", next(lv for lo, lv in lex.score_bands if score >= lo), m.start(), m.end())
+        if "评" in m.group() or "评估" in ctx.before(m.start()):
+            ctx.add("care_assessed", True, m.start(), m.end())
+    _bool_phrases(ctx, "care_assessed", lex.assessed_phrases)
+
+
+def _economic(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for m in lex.econ_re.finditer(t):
+        s, e = m.start(), m.end()
+        if ctx.polarity(s, e) or lex.econ_skip_before.search(ctx.before(s, 6)) or lex.econ_skip_after.match(t[e:e + 6]):
+            continue
+        ctx.add("economic_status", lex.econ_of[m.group()], s, e)
+    for m in lex.econ_general.finditer(t):
+        if ctx.polarity(m.start(), m.end(), question=False) is None:
+            ctx.add("economic_status", "一般", m.start(), m.end(), weak=True)
+
+
+def _living(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for m in lex.living_re.finditer(t):
+        if ctx.polarity(m.start(), m.end()) is None:
+            ctx.add("living", lex.living_of[m.group()], m.start(), m.end())
+    for m in lex.living_with.finditer(t):
+        who = m.group("who")
+        if lex.family_word.search(who):
+            value = "与家人同住"
+        elif lex.couple_word.search(who):
+            value = "空巢"
+        elif lex.speaker_word.search(who):
+            value = "与家人同住"  # a relative: "跟我们住"
+        else:
+            continue  # 保姆, 护工 …
+        if ctx.polarity(m.start(), m.end(), question=False) is None:
+            ctx.add("living", value, m.start(), m.end())
+
+
+def _disability(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for pat in (lex.dis_r1, lex.dis_r2):
+        for m in pat.finditer(t):
+            ws = m.start("w")
+            if ws > 0 and t[ws - 1] in lex.dis_not_after or lex.gap_neg.search(m.group("gap")):
+                continue
+            if ctx.polarity(m.start(), m.end()) == "hedge":
+                continue
+            grade = N.parse_int(m.group("g"))
+            if grade in (1, 2, 3, 4):
+                ctx.add("disability_grade", grade, m.start(), m.end())
+            else:
+                ctx.problem("disability_grade_invalid")
+    for m in lex.dis_none.finditer(t):
+        ctx.add("disability_grade", "none", m.start(), m.end())
+    for m in lex.dis_word.finditer(t):  # "没有办过残疾证"
+        s = m.start()
+        if (s > 0 and t[s - 1] in lex.dis_not_after) or ctx.polarity(s, m.end(), question=False) != "neg":
+            continue
+        ctx.add("disability_grade", "none", s, m.end())
+
+
+def _family_planning(ctx: _Ctx):
+    lex = ctx.lex
+    _bool_phrases(ctx, "family_planning_special", lex.fp_phrases)
+    for m in lex.fp_re.finditer(ctx.t):
+        if lex.gap_neg.search(m.group("gap")) or ctx.polarity(m.start(), m.end()) == "hedge":
+            continue
+        ctx.add("family_planning_special", ctx.polarity(m.start(), m.end()) != "neg", m.start(), m.end())
+
+
+def _caregiver(ctx: _Ctx):
+    lex = ctx.lex
+    _bool_phrases(ctx, "family_caregiver", lex.carer_phrases)
+    for m in lex.carer_re.finditer(ctx.t):
+        gap = m.group("gap")
+        if lex.carer_gap_skip.search(gap):
+            continue
+        pol = ctx.polarity(m.start(), m.end(), question=False)
+        if pol == "hedge":
+            continue
+        ctx.add("family_caregiver", not (lex.gap_neg.search(gap) or pol == "neg"), m.start(), m.end())
+
+
+def _subject(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    for m in lex.subject_re.finditer(t):
+        kind, s = lex.subject_of[m.group()], m.start()
+        if kind == "bare":  # bare 老人: an operator, only at a phrase start
+            if s > 0 and t[s - 1] not in _BREAKS and not t[s - 1].isspace() \
+                    and not lex.bare_elder_after.search(t[max(0, s - 6):s]):
+                continue
+            kind = "relative"
+        ctx.add("subject", kind, s, m.end())
+    for m in lex.role_re.finditer(t):
+        ctx.add("subject", "relative", m.start(), m.end())
+    for m in lex.ask_re.finditer(t):
+        if m.group("who") not in ("", "我", "我们", "忙", "你", "您"):  # "帮我问一下": the speaker
+            ctx.add("subject", "relative", m.start(), m.end())
+
+
+# --- daily activities -----------------------------------------------------------------
+
+def _adl_scan(text: str):
+    """(level, activities needing help, (start, end)) or None if no activity is described."""
+    lex = lexicon()
+    t = N.to_halfwidth(text or "")[:MAX_TEXT]
+    helped: set[str] = set()
+    lo, hi, described = len(t), 0, False
+    for cm in re.finditer(r"[^\s" + re.escape("，。；！？,.;!?\n…") + r"]+", t):
+        c0, clause = cm.start(), cm.group()
+        acts = [(m.start(), m.end(), lex.act_of[m.group()]) for m in lex.act_re.finditer(clause)]
+        phrases = [(m.start(), m.end(), lex.help_phrase_of[m.group()]) for m in lex.help_phrase_re.finditer(clause)]
+        taken = bytearray(len(clause))  # cue words inside an activity phrase do not count
+        for ts, te, _ in acts + phrases:
+            taken[ts:te] = b"\x01" * (te - ts)
+        cues = [(m.start(), m.end(), lex.cue_of[m.group()]) for m in lex.cue_re.finditer(clause)
+                if not any(taken[m.start():m.end()])]
+        for s, e, act in phrases:
+            if re.search(r"(?:不用|不需要|不要|没有?)$", clause[max(0, s - 3):s]):
+                continue
+            helped.add(act)
+            described, lo, hi = True, min(lo, c0 + s), max(hi, c0 + e)
+        if not acts:
+            continue
+        bounds = [a[0] for a in acts[1:]] + [len(clause)]
+        starts = [c[0] for c in cues]  # sorted: finditer order
+        assigned = [cues[bisect_left(starts, a[1]):bisect_left(starts, b)] for a, b in zip(acts, bounds)]
+        for i in range(1, len(acts)):  # "吃饭能自己吃要人帮洗澡": the last cue is 洗澡's
+            if not assigned[i] and len(assigned[i - 1]) >= 2:
+                assigned[i].append(assigned[i - 1].pop())
+        if not assigned[0]:
+            assigned[0] = [c for c in cues[:bisect_left(starts, acts[0][0])] if c[1] <= acts[0][0]][-1:]
+        for i in range(len(acts) - 2, -1, -1):  # "穿衣、吃饭都要人帮": share the cue
+            if not assigned[i] and lex.joiner_only.match(clause[acts[i][1]:acts[i + 1][0]]):
+                assigned[i] = assigned[i + 1]
+        for (s, e, act), got in zip(acts, assigned):
+            status = [c[2] for c in got if c[2] is not None]
+            if not status:
+                continue  # mentioned without saying how it goes
+            described, lo, hi = True, min(lo, c0 + s), max(hi, c0 + max([e] + [c[1] for c in got]))
+            if any(status):
+                helped.add(act)
+    bed = lex.bedridden_re.search(t)
+    if bed and not re.search(r"(?:不|没有?)$", t[max(0, bed.start() - 2):bed.start()]):
+        level = lex.bedridden_level
+        lo, hi, described = min(lo, bed.start()), max(hi, bed.end()), True
+    elif described:
+        level = next(lv for n, lv in lex.adl_levels if len(helped) >= n)
+    else:
+        return None
+    return level, [a for a in ADL_ORDER if a in helped], (lo, hi)
+
+
+def estimate_care_level(text: str) -> tuple[str, list[str]] | None:
+    """Estimate the GB/T 42195 level from daily-activity descriptions.
+
+    Returns (level, activities needing help, in ADL_ORDER) or None when the
+    text describes no daily activity. Thresholds are in lexicon.yml (adl).
+    """
+    try:
+        found = _adl_scan(text)
+    except Exception:  # never let odd input break a conversation
+        return None
+    return (found[0], found[1]) if found else None
+
+
+# --- bare answers to the advisor's last question ---------------------------------------
+
+def _answer(ctx: _Ctx, requested: str):
+    lex, t = ctx.lex, ctx.t
+    lead = lex.fillers.match(t)
+    off = lead.end() if lead else 0
+    core = t[off:].strip()
+    if not core:  # "嗯" alone is a yes, not a filler
+        core = t.strip()
+        off = t.find(core)
+    if not core:
+        return
+    if lex.dont_know.search(t):
+        ctx.problem("dont_know")
+        return
+    if re.match(r"有没有|是不是|什么|啥|哪", core):
+        return
+
+    def add(value, m, base=off, **kw):
+        ctx.add(requested, value, base + m.start(), base + m.end(), **kw)
+
+    if requested == "age":
+        for m in reversed(list(N.NUMBER_RE.finditer(t))):
+            v = N.parse_int(m.group())
+            after = t[m.end():m.end() + 4]
+            if v is None or lex.age_skip_before.search(t[max(0, m.start() - 6):m.start()]) \
+                    or (lex.age_units.match(after) and not re.match(r"\s*年(?:出生|生)?\s*$", after)):
+                continue
+            if re.fullmatch(r"\d{4}", m.group()) and 1850 <= v <= ctx.today.year:
+                _add_birth_age(ctx, _dt.date(v, 1, 1), m.start(), m.end(), None, "year")
+            elif v <= 130:
+                ctx.add("age", v, m.start(), m.end())
+            else:
+                ctx.problem("age_out_of_range")
+            return
+        return
+    if requested == "disability_grade":
+        m = re.search(r"(?<!\d)(\d|[一二三四五六七八九])\s*级|^\s*(\d|[一二三四五六七八九])\s*$", core)
+        if m:
+            grade = N.parse_int(m.group(1) or m.group(2))
+            if grade in (1, 2, 3, 4):
+                add(grade, m)
+            else:
+                ctx.problem("disability_grade_invalid")
+            return
+    if requested == "care_level":
+        m = re.search(_alt(lex.short_level), core)
+        if m:
+            add(lex.short_level[m.group()], m)
+            return
+    table = lex.answers.get(requested)
+    if table:
+        m = re.search(_alt(table), core)
+        if m and (requested != "economic_status" or m.start() == 0):
+            value = table[m.group()]
+            if ctx.polarity(off + m.start(), off + m.end(), question=False) == "neg":
+                if not isinstance(value, bool):
+                    return  # "不是一个人" says what it is not
+                value = not value  # "不是苏州的"
+            add(value, m, estimated=requested == "care_level")
+            return
+    if requested in BOOL_FACTS:
+        m = lex.yes_no_re.match(core)
+        if m:
+            add(lex.yes_no[m.group().lower()], m)
+
+
+# --- entry point -------------------------------------------------------------------
+
+_RECOGNISERS = (_births, _ages, _districts, _hukou, _medical, _care, _economic, _living,
+                _disability, _family_planning, _caregiver, _subject)
+
+
+def _run(text: str, today: _dt.date, requested: str | None) -> ExtractionResult:
+    ctx = _Ctx(text[:MAX_TEXT], today)
+    _mask_numbers(ctx)
+    for recognise in _RECOGNISERS:
+        recognise(ctx)
+    _bool_phrases(ctx, "dementia", ctx.lex.dementia, skip_other=True)
+    _bool_phrases(ctx, "emergency", ctx.lex.emergency)
+    _shorthand_age(ctx)
+    if not any(c.ex.fact == "care_level" for c in ctx.cands):
+        found = _adl_scan(ctx.t)
+        if found:
+            level, _, (s, e) = found
+            ctx.add("care_level", level, s, e, estimated=True)
+    if requested and not any(c.ex.fact == requested for c in ctx.cands if not c.weak):
+        _answer(ctx, requested)
+    return _resolve(ctx)
+
+
+def _resolve(ctx: _Ctx) -> ExtractionResult:
+    cands = ctx.cands
+    subjects = {c.ex.value for c in cands if c.ex.fact == "subject"}
+    if "relative" in subjects:
+        # A relative is speaking: "我" ages are the speaker's, and the elder is not "self".
+        cands = [c for c in cands if not c.self_age and not (c.ex.fact == "subject" and c.ex.value == "self")]
+    elif any(c.self_age for c in cands) and "self" not in subjects:
+        age = next(c.ex for c in cands if c.self_age)
+        cands.append(_Cand(Extracted("subject", "self", age.start, age.end, age.text), weak=True))
+    # One candidate per span: drop a mention inside a longer one of the same fact.
+    cands.sort(key=lambda c: (c.ex.start, -(c.ex.end - c.ex.start)))
+    kept: list[_Cand] = []
+    reach: dict[tuple[str, bool], int] = {}  # (fact, strong?) -> furthest end so far
+    for c in cands:
+        f = c.ex.fact
+        if reach.get((f, True), -1) >= c.ex.end or (c.weak and reach.get((f, False), -1) >= c.ex.end):
+            continue
+        kept.append(c)
+        key = (f, not c.weak)
+        reach[key] = max(reach.get(key, -1), c.ex.end)
+    result = ExtractionResult(problems=list(ctx.problems))
+    for fact in dict.fromkeys(c.ex.fact for c in kept):
+        mine = [c for c in kept if c.ex.fact == fact]
+        strong = [c for c in mine if not c.weak]
+        chosen = strong or mine[-1:]
+        winner = max(chosen, key=lambda c: (c.ex.start, c.ex.end)).ex  # last mention wins
+        result.facts[fact] = winner.value
+        if winner.estimated:
+            result.estimated.add(fact)
+        result.spans.extend(c.ex for c in chosen)
+    result.spans.sort(key=lambda x: (x.start, x.end))
+    return result
+
+
+def extract(text: str, today: _dt.date | None = None, requested: str | None = None) -> ExtractionResult:
+    """Extract canonical profile facts from one user message.
+
+    `requested` is the fact the advisor just asked about; it lets bare answers
+    ("85", "有", "没有", "一个人") count for that fact. Never raises: odd input
+    gives an empty result.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return ExtractionResult()
+    try:
+        return _run(text, today or _dt.date.today(), requested)
+    except Exception:  # pragma: no cover - a bug here must not end a conversation
+        import logging
+        logging.getLogger(__name__).exception("fact extraction failed")  # logs no user text
+        return ExtractionResult(problems=["extraction_failed"])

@@ -1,0 +1,104 @@
+"""Rasa 3.6 NLU component: profile facts as entities, via facts_extractor.
+
+Pipeline entry (config.yml):
+    - name: bot.nlu.rasa_component.FactExtractor
+
+Each fact becomes one entity {"entity": <fact>, "value": <canonical value>,
+start, end, confidence 1.0, extractor "FactExtractor"}, with "role": "estimated"
+when the value is a guess. Problems (e.g. "id_number_invalid") go to the
+message under "fact_problems". Nothing is trained or persisted: the extractor
+is rule-based, so a lexicon change only needs a restart, not retraining.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_CONFIDENCE,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_ROLE,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.facts_extractor import extract
+
+logger = logging.getLogger(__name__)
+
+FACT_PROBLEMS = "fact_problems"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
+)
+class FactExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds canonical profile facts (policy_kb/facts.yml) as entities."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Message metadata key naming the fact the advisor just asked about;
+            # lets bare answers ("85", "有") count. Channels may set it.
+            "requested_fact_key": "requested_fact",
+        }
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> FactExtractor:
+        return cls(config)
+
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        self._config = {**self.get_default_config(), **(config or {})}
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or not text.strip():
+                continue  # e.g. a button payload with no text
+            result = extract(text, today=_dt.date.today(), requested=self._requested(message))
+            entities = self.add_extractor_name(self._entities(result))
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+            message.set(FACT_PROBLEMS, list(result.problems), add_to_output=True)
+        return messages
+
+    def _requested(self, message: Message) -> Optional[Text]:
+        metadata = message.get("metadata") or {}
+        value = metadata.get(self._config["requested_fact_key"]) if isinstance(metadata, dict) else None
+        return value if isinstance(value, str) else None
+
+    @staticmethod
+    def _entities(result) -> List[Dict[Text, Any]]:
+        # One entity per fact: the winning (last) mention, as ExtractionResult decided.
+        last = {}
+        for span in result.spans:
+            if span.fact in result.facts and span.value == result.facts[span.fact]:
+                last[span.fact] = span
+        entities = []
+        for fact, span in last.items():
+            entity = {
+                ENTITY_ATTRIBUTE_TYPE: fact,
+                ENTITY_ATTRIBUTE_VALUE: span.value,
+                ENTITY_ATTRIBUTE_START: span.start,
+                ENTITY_ATTRIBUTE_END: span.end,
+                ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
+            }
+            if span.estimated:
+                entity[ENTITY_ATTRIBUTE_ROLE] = "estimated"
+            entities.append(entity)
+        return entities
