@@ -51,11 +51,6 @@ def value_before_this_turn(tracker: Tracker, name: str) -> Any:
     return value
 
 
-def _estimated_from_entities(tracker: Tracker) -> bool:
-    return any(e.get("entity") == "care_level" and e.get("role") == "estimated"
-               for e in tracker.latest_message.get("entities", []))
-
-
 class ValidateAdviceForm(FormValidationAction):
     def name(self) -> str:
         return "validate_advice_form"
@@ -78,58 +73,71 @@ class ValidateAdviceForm(FormValidationAction):
         if intent == "dont_know":
             return [SlotSet(requested, DONT_KNOW)]
         result = extract(message.get("text") or "", today=kb_access.today(), requested=requested)
-        events = [SlotSet(name, value) for name, value in result.facts.items()
-                  if name in FACTS and tracker.get_slot(name) != value]
-        if requested == "care_level" and "care_level" in result.estimated:
-            events.append(SlotSet("care_estimated", True))
-        return events
+        return [SlotSet(name, value) for name, value in result.facts.items()
+                if name in FACTS and tracker.get_slot(name) != value]
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list[EventType]:
-        changed = tracker.slots_to_validate()
+        changed = {k: v for k, v in tracker.slots_to_validate().items() if k in FACTS}
         message = tracker.latest_message
-        intent = (message.get("intent") or {}).get("name")
-        events: list[EventType] = []
-        corrections = []
-
-        for problem in message.get("fact_problems") or []:
-            if problem in PROBLEM_RESPONSES:
+        problems = [p for p in message.get("fact_problems") or [] if p in PROBLEM_RESPONSES]
+        if problems:
+            # A message with an impossible value (age 200, a bad 身份证 checksum) changes
+            # nothing: everything stays as it was and the question is asked again.
+            for problem in problems:
                 dispatcher.utter_message(text=wording()[PROBLEM_RESPONSES[problem]])
+            return [SlotSet(n, value_before_this_turn(tracker, n)) for n in changed] + self._again(tracker)
 
+        events = self._accept(changed, dispatcher, tracker)
+        if any(e["name"] in FACTS for e in events):
+            return events + ([SlotSet("not_understood", 0)] if tracker.get_slot("not_understood") else [])
+        if not tracker.get_slot("requested_slot"):
+            return events
+        intent = (message.get("intent") or {}).get("name")
+        if intent in HANDLED_ELSEWHERE:
+            return []  # the form rejects; a rule answers, then the form asks again
+        dispatcher.utter_message(text=wording()["not_understood"])
+        return self._again(tracker)
+
+    @staticmethod
+    def _again(tracker: Tracker) -> list[EventType]:
+        """A bookkeeping slot keeps the form active, so it asks the same question again."""
+        return [SlotSet("not_understood", (tracker.get_slot("not_understood") or 0) + 1)]
+
+    def _accept(self, changed: dict, dispatcher, tracker: Tracker) -> list[EventType]:
+        """Canonical values in, corrections and estimates said out loud."""
+        events, corrections, noted = [], [], []
+        requested = tracker.get_slot("requested_slot")
         for name, value in changed.items():
-            if name not in FACTS:
-                continue
+            before = coerce(name, value_before_this_turn(tracker, name))
             if value == DONT_KNOW:
                 dispatcher.utter_message(text=wording()["dont_know_noted"])
                 events.append(SlotSet(name, DONT_KNOW))
                 continue
             clean = coerce(name, value)
-            if clean is None:  # never keep a value the engine cannot use; keep the old one
+            if clean is None or (name == "subject" and before is not None and requested != "subject"):
+                # never keep a value the engine cannot use; who is talking does not flip
+                # because a relative once says "我"
                 events.append(SlotSet(name, value_before_this_turn(tracker, name)))
                 continue
             events.append(SlotSet(name, clean))
-            before = coerce(name, value_before_this_turn(tracker, name))
+            if name in ("subject", "care_level"):
+                continue
             if before is not None and before != clean:
                 corrections.append(describe_value(name, clean))
-
+            elif before is None:
+                noted.append(describe_value(name, clean))
         if corrections:
             dispatcher.utter_message(text=wording()["corrected"].format(changes="，".join(corrections)))
-        if "care_level" in changed and coerce("care_level", changed["care_level"]):
-            if changed.get("care_assessed") is True or tracker.get_slot("care_assessed") is True:
-                events.append(SlotSet("care_estimated", False))
-            elif _estimated_from_entities(tracker) or tracker.get_slot("care_estimated"):
-                events.append(SlotSet("care_estimated", True))
-                dispatcher.utter_message(text=wording()["care_estimate"].format(
-                    care_level=coerce("care_level", changed["care_level"])))
-        if not events and tracker.get_slot("requested_slot"):
-            if intent in HANDLED_ELSEWHERE and not message.get("fact_problems"):
-                return []  # the form rejects; a rule answers, then the form asks again
-            if not message.get("fact_problems"):
-                dispatcher.utter_message(text=wording()["not_understood"])
-            # a bookkeeping slot keeps the form active, so it asks the same question again
-            count = (tracker.get_slot("not_understood") or 0) + 1
-            events.append(SlotSet("not_understood", count))
-        elif tracker.get_slot("not_understood"):
-            events.append(SlotSet("not_understood", 0))
+        if len(noted) >= 2:  # several facts in one message: confirm what was understood
+            dispatcher.utter_message(text=wording()["noted"].format(facts="，".join(noted)))
+        level = coerce("care_level", changed.get("care_level"))
+        if level:
+            # Unless an official assessment is mentioned, a level from daily activities,
+            # everyday words or a button is our estimate: say so.
+            assessed = changed.get("care_assessed") is True or tracker.get_slot("care_assessed") is True
+            events.append(SlotSet("care_estimated", not assessed))
+            if not assessed:
+                dispatcher.utter_message(text=wording()["care_estimate"].format(care_level=level))
         return events
 
 

@@ -1,6 +1,8 @@
 """Showing results: recommendations (top 3, then "更多"), policy questions, what-if."""
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,6 +16,14 @@ from .phrasing import card, describe_value, numbered, payload, who, wording
 from .profile import engine_profile, known_profile
 
 PAGE = 3
+# "如果评上重度失能呢" states a fact hypothetically; the extractor (rightly) ignores
+# hypotheticals, so the what-if wording around the fact is removed first.
+_IF_LEAD = re.compile(r"^(?:如果|假如|要是|假设|万一|那)+")
+_IF_TAIL = re.compile(r"(?:的话)?(?:呢|会怎样|会怎么样|能多什么|怎么样|会有什么变化|有什么变化|能多领什么)?[?？。！!\s]*$")
+
+
+def hypothetical_facts(text: str) -> dict:
+    return extract(_IF_TAIL.sub("", _IF_LEAD.sub("", text.strip())), today=kb_access.today()).facts
 
 
 def recommended(results) -> list[dict]:
@@ -121,13 +131,11 @@ class ActionWhatIf(Action):
         w = wording()
         profile = known_profile(tracker.slots)
         text = tracker.latest_message.get("text") or ""
-        changes = {k: v for k, v in extract(text, today=kb_access.today()).facts.items()
+        changes = {k: v for k, v in hypothetical_facts(text).items()
                    if k != "subject" and profile.get(k) != v}
         if not changes:
             dispatcher.utter_message(text=w["what_if_ask"])
             return []
-        if "care_level" in changes and "care_assessed" not in changes and "评" in text:
-            changes["care_assessed"] = True  # "如果评上…" means an official assessment
         described = "，".join(describe_value(k, v) for k, v in changes.items())
         before, after = engine_profile(profile), engine_profile({**profile, **changes})
         effective = {k: v for k, v in after.items() if before.get(k) != v}

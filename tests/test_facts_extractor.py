@@ -781,8 +781,9 @@ def test_rasa_component_adds_entities_and_problems():
     assert entities["age"]["confidence"] == 1.0
     assert entities["care_level"] == {
         "entity": "care_level", "value": "中度失能", "start": 13, "end": 16,
-        "confidence": 1.0, "role": "estimated", "extractor": "FactExtractor",
+        "confidence": 1.0, "extractor": "FactExtractor",
     }
+    assert messages[0].get("estimated_facts") == ["care_level"]  # not an entity role: from_entity mappings ignore entities with roles
     assert "role" not in entities["age"]
     assert messages[1].get("entities") is None
     assert messages[2].get("fact_problems") == ["id_number_invalid"]

@@ -4,8 +4,9 @@ Pipeline entry (config.yml):
     - name: bot.nlu.rasa_component.FactExtractor
 
 Each fact becomes one entity {"entity": <fact>, "value": <canonical value>,
-start, end, confidence 1.0, extractor "FactExtractor"}, with "role": "estimated"
-when the value is a guess. Problems (e.g. "id_number_invalid") go to the
+start, end, confidence 1.0, extractor "FactExtractor"}. No entity role marks an
+estimate: Rasa's from_entity slot mappings only match entities without a role, so the
+facts whose value is a guess are listed under "estimated_facts" instead. Problems (e.g. "id_number_invalid") go to the
 message under "fact_problems". Nothing is trained or persisted: the extractor
 is rule-based, so a lexicon change only needs a restart, not retraining.
 """
@@ -24,7 +25,6 @@ from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_CONFIDENCE,
     ENTITY_ATTRIBUTE_END,
-    ENTITY_ATTRIBUTE_ROLE,
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
@@ -37,6 +37,7 @@ from bot.nlu.facts_extractor import extract
 logger = logging.getLogger(__name__)
 
 FACT_PROBLEMS = "fact_problems"
+ESTIMATED_FACTS = "estimated_facts"
 
 
 @DefaultV1Recipe.register(
@@ -75,6 +76,7 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
             entities = self.add_extractor_name(self._entities(result))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             message.set(FACT_PROBLEMS, list(result.problems), add_to_output=True)
+            message.set(ESTIMATED_FACTS, sorted(result.estimated), add_to_output=True)
         return messages
 
     def _requested(self, message: Message) -> Optional[Text]:
@@ -98,7 +100,5 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
                 ENTITY_ATTRIBUTE_END: span.end,
                 ENTITY_ATTRIBUTE_CONFIDENCE: 1.0,
             }
-            if span.estimated:
-                entity[ENTITY_ATTRIBUTE_ROLE] = "estimated"
             entities.append(entity)
         return entities
