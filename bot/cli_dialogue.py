@@ -25,6 +25,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ru = sub.add_parser("run", help="启动顾问并在终端里聊天")
     ru.set_defaults(func=cmd_run)
 
+    ev = sub.add_parser("eval", help="评估理解能力，写 docs/evaluation.md")
+    ev.add_argument("--folds", type=int, default=3, help="交叉验证折数")
+    ev.add_argument("--skip-cv", action="store_true", help="跳过交叉验证（只跑开发集）")
+    ev.set_defaults(func=cmd_eval)
+
     ch = sub.add_parser("chat", help="连接已启动的顾问，在终端里聊天")
     ch.add_argument("--url", default=None)
     ch.set_defaults(func=cmd_chat)
@@ -79,3 +84,8 @@ def cmd_chat(args) -> int:
     from channels.terminal import chat
     settings = Settings.from_env()
     return chat(args.url or f"http://127.0.0.1:{settings.rasa_port}")
+
+
+def cmd_eval(args) -> int:
+    from .evaluation import report
+    return report.main(folds=args.folds, skip_cv=args.skip_cv)
