@@ -52,11 +52,10 @@ def describe_value(fact: str, value) -> str:
 
 def card(index: int, result: dict) -> str:
     w = wording()
-    reason = "；".join(result["reasons"][:2]) or result["summary"]
+    reason = "；".join(result["reasons"][-3:]) or result["summary"]  # the deciding reasons come last
     text = w["card"].format(index=index, name=result["name"], status=w["status"][result["status"]],
-                            reason=reason, where=result["apply"]["where"])
+                            reason=reason, where=result["apply"]["where"],
+                            unverified="" if result["verified"] else w["card_unverified"])
     if result["status"] == "possible" and result.get("next_step"):
         text += w["card_next_step"].format(next_step=result["next_step"])
-    if not result["verified"]:
-        text += w["card_unverified"]
     return text

@@ -30,10 +30,22 @@ def recommended(results) -> list[dict]:
     return [r.to_dict() for r in results if r.status in ("eligible", "possible")]
 
 
-def _more_buttons(remaining: int) -> list[dict]:
+def _next_steps(items: list[dict]) -> list[tuple[str, str]]:
+    """The requests that fit these results: an assessment when one would settle a "possible",
+    the waiting list when it is open to them, and always home services and an advisor."""
+    w = wording()["buttons"]
+    steps = []
+    if any(i["status"] == "possible" and "评估" in (i.get("next_step") or "") for i in items):
+        steps.append((w["assessment"], payload("request_assessment")))
+    if any(i["id"] == "public_care_home_waitlist" for i in items):
+        steps.append((w["waitlist"], payload("apply_waitlist")))
+    return steps + [(w["home_service"], payload("book_service")), (w["advisor"], payload("book_advisor"))]
+
+
+def _more_buttons(remaining: int, items: list[dict] = ()) -> list[dict]:
     w = wording()["buttons"]
     options = [(w["more"], payload("more"))] if remaining > 0 else []
-    return numbered(options + [(w["restart"], payload("restart"))])
+    return numbered(options + _next_steps(list(items)) + [(w["restart"], payload("restart"))])
 
 
 def _show_page(dispatcher: CollectingDispatcher, items: list[dict], start: int) -> int:
@@ -44,7 +56,7 @@ def _show_page(dispatcher: CollectingDispatcher, items: list[dict], start: int) 
     w = wording()
     remaining = len(items) - shown
     dispatcher.utter_message(text=w["more_left"].format(n=remaining) if remaining > 0 else w["no_more"],
-                             buttons=_more_buttons(remaining))
+                             buttons=_more_buttons(remaining, items))
     if any(not item["verified"] for item in page):
         dispatcher.utter_message(text=wording()["final_word"])
     return shown
@@ -87,7 +99,7 @@ class ActionShowMore(Action):
             dispatcher.utter_message(response="utter_help")
             return []
         if start >= len(items):
-            dispatcher.utter_message(text=wording()["no_more"], buttons=_more_buttons(0))
+            dispatcher.utter_message(text=wording()["no_more"], buttons=_more_buttons(0, items))
             return []
         return [SlotSet("shown_count", _show_page(dispatcher, items, start))]
 
