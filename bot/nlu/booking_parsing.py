@@ -1,0 +1,292 @@
+"""Read the booking answers elders and relatives type or dictate.
+
+Dates (今天, 下周三下午, 十二月五号, 12/5, 3天后 ...), time slots, phone numbers,
+booking references and service types. Pure functions, no Rasa, never raise:
+each parser returns None when it cannot read the answer. Input may be
+voice-to-text without punctuation ("那个明天上午吧"), full-width, or spaced.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass
+
+from bot.nlu.numbers import parse_int, to_halfwidth
+
+MAX_DAYS_AHEAD = 180
+
+
+@dataclass(frozen=True)
+class DateAnswer:
+    date: _dt.date | None
+    slot: str | None     # "上午" | "下午" | "晚上" | None
+    problem: str | None  # None | "past" | "too_far" | "invalid"
+
+
+# ---------------------------------------------------------------- slots
+
+# Longer/more specific phrases first: 中午前 is morning, 中午后 afternoon.
+_SLOTS = (
+    ("上午", r"中午(?:以|之)?前|上午|早上|早晨|清早|一早|上半天|午前|[今明]早"),
+    ("下午", r"中午(?:以|之)?后|下午|午后|下半天"),
+    ("晚上", r"晚上|夜里|夜间|夜晚|晚间|傍晚|[今明]晚"),
+)
+
+
+def parse_slot(text: str) -> str | None:
+    s = _compact(text)
+    hits = [(m.start(), slot) for slot, pat in _SLOTS for m in [re.search(pat, s)] if m]
+    return min(hits)[1] if hits else None  # the first slot mentioned wins
+
+
+# ---------------------------------------------------------------- dates
+
+_CN_NUM = r"[一二三四五六七八九十廿]{1,3}"
+_NUM = rf"(?:\d{{1,2}}|{_CN_NUM})"
+# Not a day when the 号 names a building, bed, line, window ...
+_NOT_DAY_AFTER = r"(?!楼|床|房|门|线|院|窗|室|码|机|位|柜|桌|车|台|栋|幢|单元|球|病区)"
+_YEAR = r"(?:(\d{4}|\d{2}|[零〇○一二三四五六七八九]{2,4})年|([今明去前])年)"
+
+_FULL_ISO = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
+# [year] month day: 2026年12月5日, 十二月五号, 明年3月5号, 12月5 (号 optional).
+_MONTH_DAY = re.compile(rf"{_YEAR}?(?<![\d一二三四五六七八九十])({_NUM})月份?"
+                        rf"({_NUM})(?:[日号]{_NOT_DAY_AFTER}|(?![\d月个天号日]))")
+_SLASH_DAY = re.compile(r"(?<![\d./])(\d{1,2})[./](\d{1,2})(?![\d./%])"
+                        r"(?!元|块|斤|公斤|米|岁|万|度|分|倍|小时|个|克|毫|折)")
+_REL_MONTH_DAY = re.compile(rf"(下下|下|这|本|上)个?月({_NUM})[日号]?{_NOT_DAY_AFTER}")
+_WEEKDAY = re.compile(r"(下下|下|这|本|上)?个?(?:周|星期|礼拜)([一二三四五六日天])(?!气)")
+_REL_DAY = re.compile(r"大大后天|大后天|(?<![以之然午最])后天|明天|明日|明儿|明早|明晚|今天|今日|今儿|今早|今晚"
+                      r"|大前天|前天|昨天|昨日|昨晚")
+_IN_N = re.compile(rf"(?:(\d{{1,3}}|{_CN_NUM}|两)个?(天|日|周|星期|礼拜)(?:以后|之后|后)"
+                   rf"|过(\d{{1,3}}|{_CN_NUM})天)")
+_DAY_ONLY = re.compile(rf"(?<![\d一二三四五六七八九十廿零〇两])({_NUM})"
+                       rf"(?:号|日(?![一二三四五六七八九十两游])){_NOT_DAY_AFTER}")  # not 一日三餐
+
+_REL_OFFSETS = {"大大后天": 4, "大后天": 3, "后天": 2, "明天": 1, "明日": 1, "明儿": 1,
+                "明早": 1, "明晚": 1, "今天": 0, "今日": 0, "今儿": 0, "今早": 0, "今晚": 0,
+                "大前天": -3, "前天": -2, "昨天": -1, "昨日": -1, "昨晚": -1}
+_WEEKDAYS = "一二三四五六日"
+_WEEK_SHIFT = {None: None, "这": 0, "本": 0, "下": 1, "下下": 2, "上": -1}
+_MONTH_SHIFT = {"这": 0, "本": 0, "下": 1, "下下": 2, "上": -1}
+_YEAR_SHIFT = {"今": 0, "明": 1, "去": -1, "前": -2}
+
+
+def _compact(text: str) -> str:
+    """Half-width, lower case, no whitespace: "12 月 5 号" == "12月5号"."""
+    return re.sub(r"\s+", "", to_halfwidth(text or "")).lower()
+
+
+def _make(year: int, month: int | None, day: int | None) -> _dt.date | None:
+    try:
+        return _dt.date(year, month, day)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _shift_month(today: _dt.date, months: int) -> tuple[int, int]:
+    idx = today.year * 12 + today.month - 1 + months
+    return idx // 12, idx % 12 + 1
+
+
+def _find_date(s: str, today: _dt.date) -> tuple[_dt.date | None, bool] | None:
+    """(date, ok) for the first date form found by priority; ok=False = impossible date."""
+    if m := _FULL_ISO.search(s):
+        d = _make(int(m[1]), int(m[2]), int(m[3]))
+        return d, d is not None
+
+    if m := _MONTH_DAY.search(s):
+        month, day = parse_int(m[3]), parse_int(m[4])
+        if m[1]:  # explicit year: 2026年, 二〇二六年, 26年 (19xx if that would be the future)
+            year = parse_int(m[1]) or 0
+            if year < 100:
+                year += 2000 if 2000 + year <= today.year + 1 else 1900
+        elif m[2]:
+            year = today.year + _YEAR_SHIFT[m[2]]
+        else:  # no year: an earlier month means next year
+            year = today.year + (1 if month is not None and month < today.month else 0)
+        d = _make(year, month, day)
+        return d, d is not None
+
+    if m := _SLASH_DAY.search(s):
+        month, day = int(m[1]), int(m[2])
+        if 1 <= month <= 12 and 1 <= day <= 31:  # otherwise a ratio/score, not a date
+            year = today.year + (1 if month < today.month else 0)
+            d = _make(year, month, day)
+            return d, d is not None
+
+    if m := _REL_MONTH_DAY.search(s):
+        year, month = _shift_month(today, _MONTH_SHIFT[m[1]])
+        d = _make(year, month, parse_int(m[2]))
+        return d, d is not None
+
+    if m := _WEEKDAY.search(s):
+        wd = _WEEKDAYS.index("日" if m[2] == "天" else m[2])
+        shift = _WEEK_SHIFT[m[1]]
+        if shift is None:  # bare 周三: the next Wednesday after today
+            return today + _dt.timedelta(days=(wd - today.weekday() - 1) % 7 + 1), True
+        monday = today - _dt.timedelta(days=today.weekday())  # weeks start on Monday
+        return monday + _dt.timedelta(days=7 * shift + wd), True
+
+    if m := _REL_DAY.search(s):
+        return today + _dt.timedelta(days=_REL_OFFSETS[m[0]]), True
+
+    if m := _IN_N.search(s):
+        n = parse_int(m[1] or m[3])
+        if n is not None:
+            unit = 1 if (m[2] or "天") in ("天", "日") else 7
+            return today + _dt.timedelta(days=n * unit), True
+
+    if m := _DAY_ONLY.search(s):
+        day = parse_int(m[1])
+        if day is None or not 1 <= day <= 31:
+            return None  # 85号 is a house number, not a day
+        months = 0 if day >= today.day else 1  # 5号 when the 5th has passed: next month
+        year, month = _shift_month(today, months)
+        d = _make(year, month, day)
+        return d, d is not None
+    return None
+
+
+def parse_date(text: str, today: _dt.date) -> DateAnswer | None:
+    """A booking date and/or slot; None when the text names neither."""
+    s = _compact(text)
+    slot = parse_slot(s)
+    found = _find_date(s, today)
+    if found is None:
+        return DateAnswer(None, slot, None) if slot else None
+    date, ok = found
+    if not ok:
+        return DateAnswer(None, slot, "invalid")
+    problem = None
+    if date < today:
+        problem = "past"
+    elif (date - today).days > MAX_DAYS_AHEAD:
+        problem = "too_far"
+    return DateAnswer(date, slot, problem)
+
+
+# ---------------------------------------------------------------- phones
+
+_PUNCT_TABLE = str.maketrans({"（": "(", "）": ")", "＋": "+", "—": "-", "–": "-", "‐": "-"})
+_CN_DIGIT_TABLE = str.maketrans({"零": "0", "〇": "0", "○": "0", "幺": "1", "一": "1", "二": "2",
+                                 "两": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+                                 "八": "8", "九": "9"})
+_CN_DIGIT_RUN = re.compile(r"[零〇○幺一二两三四五六七八九](?:[\s-]*[零〇○幺一二两三四五六七八九]){6,}")
+_PHONE_RUN = re.compile(r"(\+|00)?\(?\d(?:[\d\-() ]*\d)?")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+
+
+def _phone_digits(text: str) -> str:
+    """The longest digit run (separators dropped), minus a +86/0086/86 prefix."""
+    s = to_halfwidth(text or "")
+    # Dictated numbers: only long runs of Chinese digits, so 三天 stays a word.
+    s = _CN_DIGIT_RUN.sub(lambda m: m[0].translate(_CN_DIGIT_TABLE), s).translate(_PUNCT_TABLE)
+    best, intl = "", False
+    for m in _PHONE_RUN.finditer(s):
+        digits = re.sub(r"\D", "", m[0])
+        if len(digits) > len(best):
+            best, intl = digits, m[0].startswith(("+", "00"))
+    if intl and best.startswith("0086"):
+        best = best[2:]
+    if best.startswith("86") and len(best) > 11:
+        rest = best[2:]
+        if _MOBILE.fullmatch(rest):
+            best = rest
+        elif intl:  # +86 512 6523 1234: the domestic trunk 0 is dropped abroad
+            best = rest if rest.startswith("0") else "0" + rest
+    return best
+
+
+def _format_phone(d: str) -> str | None:
+    if _MOBILE.fullmatch(d):
+        return d
+    if d.startswith("0") and len(d) > 1 and d[1] != "0":
+        code = 3 if d[1] in "12" else 4  # 010 and 02x are 3-digit area codes
+        local = d[code:]
+        if 7 <= len(local) <= 8:
+            return f"{d[:code]}-{local}"
+        return None
+    if len(d) == 8 and d[0] not in "01":
+        return f"0512-{d}"  # no area code: a Suzhou local number
+    return None
+
+
+def parse_phone(text: str) -> str | None:
+    d = _phone_digits(text)
+    return _format_phone(d) if d else None
+
+
+def phone_problem(text: str) -> str | None:
+    """"too_short" / "too_long" / "not_mobile" for a wrong number; None if valid or no digits."""
+    d = _phone_digits(text)
+    if not d or _format_phone(d):
+        return None
+    if len(d) == 11:
+        return "not_mobile"
+    if d[0] == "0":  # judge the local part after the 3/4-digit area code
+        n, lo, hi = len(d) - (3 if d[1:2] in ("1", "2") else 4), 7, 8
+    else:
+        n, lo, hi = len(d), *((11, 11) if d[0] == "1" else (8, 8))
+    if n < lo:
+        return "too_short"
+    if n > hi:
+        return "too_long"
+    return "not_mobile"  # right length but no valid number (e.g. a 00 prefix)
+
+
+# ---------------------------------------------------------------- references
+
+_REF_PREFIX = r"(?<![A-Z])(JY|LH|PG|GW)"
+_REF_SEP = r"[\s\-_—–‐杠·.#:：]*"
+_REF_STRICT = re.compile(rf"{_REF_PREFIX}{_REF_SEP}(\d{{8}}){_REF_SEP}(\d{{1,4}})(?!\d)")
+_REF_LOOSE = re.compile(rf"{_REF_PREFIX}{_REF_SEP}(\d[\d\s\-_—–‐杠]*\d)")
+
+
+def parse_reference(text: str) -> str | None:
+    """JY-20261129-0042 in any spacing/width/case; the date part must be a real date."""
+    s = to_halfwidth(text or "").upper()
+    m = _REF_STRICT.search(s)
+    if m:
+        prefix, day, tail = m[1], m[2], m[3]
+    else:  # digits grouped differently: "JY 2026 1129 0042", "JY-2026-11-29-42"
+        m = _REF_LOOSE.search(s)
+        raw = m[2] if m else ""
+        digits = re.sub(r"\D", "", raw)
+        cut = [i for i, ch in enumerate(raw) if ch.isdigit()][7] + 1 if len(digits) >= 8 else 0
+        # The date must end at a separator, so JY-2026112-42 is not re-split.
+        if not 9 <= len(digits) <= 12 or raw[cut].isdigit():
+            return None
+        prefix, day, tail = m[1], digits[:8], digits[8:]
+    if not (2000 <= int(day[:4]) <= 2099 and _make(int(day[:4]), int(day[4:6]), int(day[6:]))):
+        return None
+    if int(tail) == 0:
+        return None  # sequence numbers start at 1
+    return f"{prefix}-{day}-{int(tail):04d}"
+
+
+# ---------------------------------------------------------------- service types
+
+# Checked in order: specific phrases before broad ones (晚上陪护 before 护理,
+# 护理评估 is an assessment).
+_SERVICES = (
+    ("夜间照护", ("夜间照护", "夜间陪护", "夜间看护", "夜间护理", "晚上陪护", "晚上照护", "晚上照顾",
+              "夜里陪护", "夜里照顾", "陪夜", "守夜")),
+    ("上门评估", ("上门评估", "评估")),
+    ("助医", ("助医", "陪看病", "陪同就医", "陪诊", "配药", "拿药", "取药", "开药", "看病", "就医",
+            "陪去医院")),
+    ("助浴", ("助浴", "洗澡", "洗浴", "擦身")),
+    ("助餐", ("助餐", "送饭", "送餐", "吃饭", "做饭", "老年食堂", "午饭")),
+    ("助洁", ("助洁", "打扫", "保洁", "搞卫生", "做卫生", "清洁")),
+    ("康复护理", ("康复护理", "康复", "按摩", "推拿", "理疗", "护理")),
+)
+_NEGATION = re.compile(r"(?:不|别|没|无)[要用需是]?要?$")
+
+
+def parse_service_type(text: str) -> str | None:
+    s = _compact(text)
+    for name, words in _SERVICES:
+        for w in words:
+            for m in re.finditer(re.escape(w), s):
+                if not _NEGATION.search(s[max(0, m.start() - 3):m.start()]):  # 不要送饭
+                    return name
+    return None
