@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 # Intents another rule answers during the form (the form then resumes and asks again).
 HANDLED_ELSEWHERE = {"ask_policy", "what_if", "help", "greet", "thank", "goodbye", "out_of_scope",
                      "book_service", "apply_waitlist", "request_assessment",
-                     "book_advisor", "check_status", "cancel_booking"}
+                     "book_advisor", "check_status", "cancel_booking"}  # bookings leave the form
 PROBLEM_RESPONSES = {
     "age_out_of_range": "bad_age",
     "id_number_invalid": "bad_id_number",
@@ -87,14 +87,16 @@ class ValidateAdviceForm(FormValidationAction):
                 dispatcher.utter_message(text=wording()[PROBLEM_RESPONSES[problem]])
             return [SlotSet(n, value_before_this_turn(tracker, n)) for n in changed] + self._again(tracker)
 
+        intent = (message.get("intent") or {}).get("name")
+        if intent in HANDLED_ELSEWHERE and tracker.get_slot("requested_slot"):
+            # the form rejects and a rule answers (a booking leaves the form); facts said in
+            # the same message were already stored by Rasa's slot mappings
+            return []
         events = self._accept(changed, dispatcher, tracker)
         if any(e["name"] in FACTS for e in events):
             return events + ([SlotSet("not_understood", 0)] if tracker.get_slot("not_understood") else [])
         if not tracker.get_slot("requested_slot"):
             return events
-        intent = (message.get("intent") or {}).get("name")
-        if intent in HANDLED_ELSEWHERE:
-            return []  # the form rejects; a rule answers, then the form asks again
         dispatcher.utter_message(text=wording()["not_understood"])
         return self._again(tracker)
 

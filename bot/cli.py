@@ -4,13 +4,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli_policy
+from . import cli_bookings, cli_policy
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="eldercare", description="养老政策顾问")
     sub = parser.add_subparsers(dest="command", required=True)
     cli_policy.add_parser(sub)
+    cli_bookings.add_parser(sub)
     try:  # the dialogue commands need Rasa; the policy tools work without it
         from . import cli_dialogue
         cli_dialogue.add_parser(sub)

@@ -1,5 +1,6 @@
 """Table definitions (the schema Alembic migrations create)."""
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Integer, MetaData, String, Table, Text
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, MetaData, String,
+                        Table, Text, UniqueConstraint)
 
 metadata = MetaData()
 
@@ -17,4 +18,47 @@ policies = Table(
     Column("content", JSON, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("loaded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Bookings filed through the advisor (居家服务预约, 入住轮候, 能力评估, 养老顾问): see bot/bookings.py.
+# Constraints are named so SQLite batch migrations can alter them later. No 身份证 numbers here.
+bookings = Table(
+    "bookings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("reference", String(32), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("idempotency_key", String(64), nullable=False),
+    Column("sender_id", String(255), nullable=False),
+    Column("filed_by", String(16), nullable=False),
+    Column("relationship", String(32), nullable=False),
+    Column("service_type", String(16), nullable=True),
+    Column("booking_date", Date, nullable=True),
+    Column("time_slot", String(8), nullable=True),
+    Column("address", Text, nullable=True),
+    Column("phone", String(32), nullable=False),
+    Column("district", String(32), nullable=True),
+    Column("institution", String(200), nullable=True),
+    Column("priority_tier", Integer, nullable=True),
+    Column("profile", JSON(none_as_null=True), nullable=True),  # None is SQL NULL, not JSON null
+    Column("note", Text, nullable=True),
+    UniqueConstraint("reference", name="uq_bookings_reference"),
+    # the database, not a read-then-write, makes a retried submission idempotent
+    UniqueConstraint("idempotency_key", name="uq_bookings_idempotency_key"),
+    Index("ix_bookings_kind_status", "kind", "status"),
+    Index("ix_bookings_district", "district"),
+)
+
+booking_events = Table(
+    "booking_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("booking_id", Integer, ForeignKey("bookings.id", name="fk_booking_events_booking_id"),
+           nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("from_status", String(20), nullable=True),  # NULL on the event that files the booking
+    Column("to_status", String(20), nullable=False),
+    Column("actor", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
 )

@@ -54,3 +54,12 @@ def db_url(request):
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_url")
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture(scope="session")
+def advisor(tmp_path_factory):
+    """One running advisor (Rasa server + action server) shared by the end-to-end tests."""
+    from e2e_support import Advisor
+    running = Advisor(tmp_path_factory.mktemp("advisor-var"))
+    yield running
+    assert running.stop() == 0

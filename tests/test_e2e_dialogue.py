@@ -2,85 +2,14 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-import uuid
 
 import pytest
 
-from bot.settings import PROJECT_ROOT, Settings
-from bot.serve import model_path
+from e2e_support import Chat
 from policy_kb.facts import load_facts
 
 pytestmark = pytest.mark.e2e
 FACTS = load_facts()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def advisor(tmp_path_factory):
-    if not model_path(Settings.from_env()).exists():
-        pytest.fail("没有训练好的模型：先运行 `make train`（make test 会自动训练）")
-    var = tmp_path_factory.mktemp("var")
-    rasa_port, action_port = _free_port(), _free_port()
-    env = {**os.environ, "ELDERCARE_VAR_DIR": str(var)}
-    env.pop("ELDERCARE_DB_URL", None)
-    log = open(var / "serve.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve", "--port", str(rasa_port),
-                             "--action-port", str(action_port)], cwd=PROJECT_ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{rasa_port}"
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"eldercare serve exited: {(var / 'serve.log').read_text(errors='replace')[-3000:]}")
-        try:
-            urllib.request.urlopen(f"{url}/webhooks/rest/", timeout=2)
-            urllib.request.urlopen(f"http://127.0.0.1:{action_port}/health", timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.terminate()
-        pytest.fail("advisor did not start within 240 s")
-    yield {"url": url, "proc": proc, "var": var}
-    proc.terminate()  # SIGTERM: both servers must stop cleanly
-    assert proc.wait(timeout=60) == 0
-    log.close()
-
-
-class Chat:
-    def __init__(self, url: str):
-        self.url, self.sender = url, f"test-{uuid.uuid4().hex[:10]}"
-        self.transcript: list[str] = []
-
-    def say(self, text: str) -> list[dict]:
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
-        req = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", data=body,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as reply:
-            messages = json.loads(reply.read())
-        self.transcript.append(f"用户：{text}")
-        self.transcript += [f"顾问：{m.get('text') or m.get('custom', {}).get('type')}" for m in messages]
-        return messages
-
-    @staticmethod
-    def texts(messages) -> str:
-        return "\n".join(m.get("text", "") for m in messages if m.get("text"))
-
-    @staticmethod
-    def recommendations(messages) -> dict | None:
-        return next((m["custom"] for m in messages
-                     if isinstance(m.get("custom"), dict) and m["custom"].get("type") == "recommendations"), None)
 
 
 def asked_fact(messages) -> str | None:
@@ -127,7 +56,7 @@ def result(rec: dict, policy_id: str) -> dict:
 
 
 def test_relative_with_several_facts_at_once(advisor):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     persona = {"care_level": "重度失能", "care_assessed": False, "medical_insured": True,
                "economic_status": "一般", "living": "与家人同住", "family_caregiver": True,
                "dementia": False, "disability_grade": "none", "family_planning_special": False,
@@ -149,7 +78,7 @@ def test_relative_with_several_facts_at_once(advisor):
 
 
 def test_corrections_and_dont_know(advisor):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     first = chat.say("我今年78岁，住吴中区")
     assert asked_fact(first)
     fixed = chat.say("不对，是87岁")
@@ -161,7 +90,7 @@ def test_corrections_and_dont_know(advisor):
 
 
 def test_policy_question_mid_form_then_form_resumes(advisor):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     asked = chat.say("帮我查查我爸能享受什么政策")
     fact = asked_fact(asked)
     answer = chat.say("长护险怎么申请")
@@ -171,7 +100,7 @@ def test_policy_question_mid_form_then_form_resumes(advisor):
 
 
 def test_restart_forgets_everything(advisor):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     chat.say("我妈90岁住昆山")
     reply = chat.say("重新开始")
     assert "重新开始" in Chat.texts(reply)
@@ -183,7 +112,7 @@ def test_restart_forgets_everything(advisor):
 @pytest.mark.parametrize("bad", ["", " ", "🙂🙂🙂", "hello, what can you do?", "'; DROP TABLE events; --",
                                  "长" * 5000, "我今年200岁"])
 def test_bad_input_gets_polite_chinese_and_keeps_facts(advisor, bad):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     chat.say("我今年82岁，住在相城区")
     reply = chat.say(bad)
     text = Chat.texts(reply)
@@ -194,13 +123,13 @@ def test_bad_input_gets_polite_chinese_and_keeps_facts(advisor, bad):
 
 
 def test_absurd_age_is_refused_politely(advisor):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     reply = chat.say("我今年200岁")
     assert "年龄好像不太对" in Chat.texts(reply)
 
 
 def test_typed_number_picks_the_option(advisor):
-    chat = Chat(advisor["url"])
+    chat = advisor.chat()
     first = chat.say("你好")
     assert first and first[0].get("buttons")
     second = chat.say("1")   # 1 = 帮老人查政策

@@ -59,7 +59,11 @@ def load_eval_set(seed: int = 7) -> tuple[list[dict], dt.date]:
 
 
 async def _parse_all(model: Path, texts: list[str]) -> list[dict]:
+    import logging
+
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    configure_logging_and_warnings(logging.WARNING)  # Rasa's debug log would print every text
     agent = Agent.load(str(model))
     return [await agent.parse_message(t) for t in texts]
 

@@ -1,0 +1,288 @@
+"""The booking form: home-care service, care-home waiting list, assessment, advisor visit.
+
+Submitting happens inside the form's validation, when the user confirms the summary: the
+booking is committed to the database before any reply is sent, and the idempotency key
+makes a retried or double-clicked confirmation return the same booking. If the action
+server dies after the commit, Rasa never receives the events, the form is still waiting
+for the confirmation, and confirming again returns the stored booking: nothing is lost,
+and nothing is acknowledged that was not stored.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.bookings import BookingError, idempotency_key
+from bot.nlu.booking_parsing import parse_date, parse_phone, parse_service_type, parse_slot, phone_problem
+from bot.nlu.facts_extractor import extract
+
+from . import kb_access
+from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field,
+                              messages, relationship_from_text, spec, store)
+from .phrasing import fact_buttons, numbered, payload, question
+from .profile import DONT_KNOW, FACTS, coerce, engine_profile, known_profile
+
+logger = logging.getLogger(__name__)
+HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye",
+                     "cancel_booking", "what_if", "check_status"}
+AFFIRM_WORDS = ("确认", "提交", "是的", "对", "好的", "没问题", "可以")
+
+
+def _intent(tracker: Tracker) -> str | None:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def _kind(tracker: Tracker) -> str:
+    return tracker.get_slot("booking_kind") or "home_service"
+
+
+def _summary_lines(tracker: Tracker) -> list[str]:
+    fields = spec()["fields"]
+    lines = [spec()["kinds"][_kind(tracker)]["name"]]
+    for field in spec()["kinds"][_kind(tracker)]["fields"]:
+        value = tracker.get_slot(field)
+        if value:
+            lines.append(f"{fields[field]['label']}：{describe_field(field, value)}")
+    return lines
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        kind = spec()["kinds"][_kind(tracker)]
+        facts = [f for f in kind.get("facts", []) if tracker.get_slot(f) is None]
+        fields = [f for f in kind["fields"] if not tracker.get_slot(f)]
+        if tracker.get_slot("booking_changing"):
+            return ["booking_change"]
+        return facts + fields + ["booking_confirmed"]
+
+    async def get_extraction_events(self, dispatcher, tracker, domain) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        message = tracker.latest_message
+        text = (message.get("text") or "").strip()
+        intent = _intent(tracker)
+        # buttons send /inform{"service_type": ...}: their entities name the field
+        events = [SlotSet(e["entity"], e["value"]) for e in message.get("entities", [])
+                  if e.get("entity") in BOOKING_SLOTS and e.get("extractor") != "FactExtractor"]
+        if events or not requested:
+            return events
+        if requested in FACTS:  # a waitlist fact the tier depends on
+            if intent == "dont_know":
+                return [SlotSet(requested, DONT_KNOW)]
+            result = extract(text, today=kb_access.today(), requested=requested)
+            return [SlotSet(k, v) for k, v in result.facts.items() if k in FACTS]
+        return self._parse_field(requested, text, intent, dispatcher)
+
+    def _parse_field(self, field: str, text: str, intent, dispatcher) -> list[EventType]:
+        msg = messages()
+        today = kb_access.today()
+        if field == "booking_confirmed":
+            if intent == "affirm" or text in AFFIRM_WORDS:
+                return [SlotSet("booking_confirmed", True)]
+            if intent == "deny" or "改" in text:
+                return [SlotSet("booking_changing", True)]
+            return []
+        if field == "booking_change":  # a typed field name ("电话", "改地址") instead of its number
+            labels = {f: d["label"] for f, d in spec()["fields"].items()}
+            chosen = next((f for f, label in labels.items() if label in text or label[:2] in text), None)
+            return [SlotSet("booking_change", chosen)] if chosen else []
+        if field == "service_type":
+            value = parse_service_type(text)
+            return [SlotSet(field, value)] if value else []
+        if field in ("booking_date", "time_slot"):
+            answer = parse_date(text, today)
+            slot = parse_slot(text)
+            events = []
+            if answer and answer.problem:
+                key = {"past": "past_date", "too_far": "too_far"}.get(answer.problem, "invalid_date")
+                dispatcher.utter_message(text=msg[key].format(
+                    date=describe_date(answer.date.isoformat()) if answer.date else ""))
+                return [SlotSet("booking_date", None)]
+            if answer and answer.date:
+                events.append(SlotSet("booking_date", answer.date.isoformat()))
+            if slot or (answer and answer.slot):
+                events.append(SlotSet("time_slot", slot or answer.slot))
+            return events
+        if field == "phone":
+            value = parse_phone(text)
+            if value:
+                return [SlotSet("phone", value)]
+            why = phone_problem(text)
+            if why:
+                dispatcher.utter_message(text=msg["bad_phone"].format(why=msg["phone_why"].get(why, why)))
+                return [SlotSet("phone", None)]
+            return []
+        if field == "relationship":
+            value = relationship_from_text(text)
+            return [SlotSet(field, value)] if value else []
+        if field == "preferred_place":
+            district = extract(text, today=today).facts.get("district")
+            if district or len(text) >= 2:
+                return [SlotSet(field, district or text[:60])]
+            return []
+        if field == "address":
+            # an address is free text; it must at least look like one (Chinese, some length)
+            if len(text) >= 4 and sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= 3 and intent not in HANDLED_ELSEWHERE:
+                return [SlotSet(field, text[:200])]
+            return []
+        return []
+
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list[EventType]:
+        changed = {k: v for k, v in tracker.slots_to_validate().items()
+                   if k in BOOKING_SLOTS or k in FACTS}
+        events: list[EventType] = [SlotSet(k, v) for k, v in changed.items()]
+        if changed.get("booking_change"):
+            field = changed["booking_change"]  # clear the one field: the form asks it again
+            events += [SlotSet(field, None), SlotSet("booking_change", None), SlotSet("booking_changing", None)]
+            if field == "booking_date":
+                events.append(SlotSet("time_slot", None))
+            return events
+        if _kind(tracker) == "waitlist" and not changed.get("booking_confirmed"):
+            stop = self._waitlist_refusal(tracker, dispatcher)
+            if stop:
+                return events + stop
+        if changed.get("booking_confirmed") is True:
+            return events + self._submit(tracker, dispatcher)
+        if not changed and tracker.get_slot("requested_slot"):
+            if _intent(tracker) in HANDLED_ELSEWHERE:
+                return []  # a rule answers, then the form asks again
+            dispatcher.utter_message(text=messages()["not_understood"])
+            return [SlotSet("not_understood", (tracker.get_slot("not_understood") or 0) + 1)]
+        return events
+
+    @staticmethod
+    def _waitlist_refusal(tracker: Tracker, dispatcher) -> list[EventType]:
+        profile = known_profile(tracker.slots)
+        if "age" not in profile or "hukou" not in profile:
+            return []
+        result = next(r for r in kb_access.results_for(profile) if r.id == "public_care_home_waitlist")
+        if result.status != "not_eligible":
+            return []
+        dispatcher.utter_message(text=messages()["not_eligible_waitlist"].format(reasons="；".join(result.reasons)))
+        return [SlotSet("booking_kind", None), SlotSet("requested_slot", None), ActiveLoop(None)]
+
+    def _submit(self, tracker: Tracker, dispatcher) -> list[EventType]:
+        kind = _kind(tracker)
+        slots = tracker.slots
+        subject = slots.get("subject")
+        profile = known_profile(slots)
+        tier = None
+        if kind == "waitlist":
+            waitlist = next(r for r in kb_access.results_for(profile) if r.id == "public_care_home_waitlist")
+            tier = waitlist.priority_tier or 5
+            # one application per family and place, whoever files it and from whichever channel
+            key = idempotency_key(kind, (slots.get("phone") or "")[-11:], slots.get("preferred_place"))
+        else:
+            key = idempotency_key(kind, tracker.sender_id, slots.get("service_type"), slots.get("booking_date"),
+                                  slots.get("time_slot"), slots.get("address"), slots.get("phone"))
+        relationship = slots.get("relationship") or ("本人" if subject == "self" else "其他亲属")
+        filed_by = "self" if relationship == "本人" else (
+            "operator" if relationship == "社区/热线工作人员" else "relative")
+        try:
+            crash_point("before_commit")
+            booking, created = store().submit(
+                kind=kind, sender_id=tracker.sender_id, filed_by=filed_by, relationship=relationship,
+                phone=slots.get("phone"), idempotency_key=key, service_type=slots.get("service_type"),
+                booking_date=dt.date.fromisoformat(slots["booking_date"]) if slots.get("booking_date") else None,
+                time_slot=slots.get("time_slot"), address=slots.get("address"),
+                district=profile.get("district"), institution=slots.get("preferred_place"),
+                priority_tier=tier, profile=engine_profile(profile) if kind == "waitlist" else None,
+                today=kb_access.today())
+            crash_point("after_commit")
+        except BookingError as exc:
+            dispatcher.utter_message(text=str(exc))
+            return [SlotSet("booking_confirmed", None), SlotSet("booking_date", None)]
+        logger.info("booking %s %s", booking.reference, "created" if created else "already stored")
+        return [SlotSet("booking_reference", booking.reference)]
+
+
+class ActionAskBookingField(Action):
+    """Asks one booking field, with numbered options where the field has them."""
+    field = ""
+
+    def name(self) -> str:
+        return f"action_ask_{self.field}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        definition = spec()["fields"][self.field]
+        buttons = numbered([(label, payload("inform", {self.field: value}))
+                            for value, label in definition.get("options", [])])
+        dispatcher.utter_message(text=definition["question"], buttons=buttons)
+        return []
+
+
+ASK_FIELDS = {f: type(f"ActionAsk_{f}", (ActionAskBookingField,), {"field": f}) for f in spec()["fields"]}
+
+
+class ActionAskBookingConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_booking_confirmed"
+
+    async def run(self, dispatcher, tracker, domain):
+        msg = messages()
+        dispatcher.utter_message(text=msg["summary"].format(lines="\n".join(_summary_lines(tracker))),
+                                 buttons=numbered([tuple(b) for b in msg["summary_buttons"]]))
+        return []
+
+
+class ActionAskBookingChange(Action):
+    def name(self) -> str:
+        return "action_ask_booking_change"
+
+    async def run(self, dispatcher, tracker, domain):
+        fields = spec()["fields"]
+        options = [(fields[f]["label"], payload("inform", {"booking_change": f}))
+                   for f in spec()["kinds"][_kind(tracker)]["fields"]]
+        dispatcher.utter_message(text=messages()["which_change"], buttons=numbered(options))
+        return []
+
+
+class ActionStartBooking(Action):
+    """Starts a request of the kind the user asked for, keeping what is already known."""
+
+    def name(self) -> str:
+        return "action_start_booking"
+
+    async def run(self, dispatcher, tracker, domain):
+        intent = _intent(tracker)
+        text = tracker.latest_message.get("text") or ""
+        kind = INTENT_KIND.get(intent, "home_service")
+        events = [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("booking_kind", kind)]
+        service = parse_service_type(text)
+        if kind == "home_service" and service:
+            events.append(SlotSet("service_type", service))
+        answer = parse_date(text, kb_access.today())
+        if answer and answer.date and not answer.problem:
+            events.append(SlotSet("booking_date", answer.date.isoformat()))
+        slot = parse_slot(text) or (answer.slot if answer else None)
+        if slot:
+            events.append(SlotSet("time_slot", slot))
+        if tracker.get_slot("subject") == "self":
+            events.append(SlotSet("relationship", "本人"))
+        dispatcher.utter_message(text=f"好的，帮您办{spec()['kinds'][kind]['name']}。")
+        return events
+
+
+class ActionBookingSubmitted(Action):
+    def name(self) -> str:
+        return "action_booking_submitted"
+
+    async def run(self, dispatcher, tracker, domain):
+        reference = tracker.get_slot("booking_reference")
+        if not reference:
+            return [SlotSet(s, None) for s in BOOKING_SLOTS]
+        booking = store().get(reference)
+        msg = messages()
+        dispatcher.utter_message(text=msg["submitted"].format(
+            name=spec()["kinds"][booking.kind]["name"], reference=reference))
+        if booking.kind == "waitlist":
+            dispatcher.utter_message(text=msg["queue"].format(position=store().queue_position(reference),
+                                                              tier=booking.priority_tier))
+        return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("last_reference", reference)]

@@ -1,0 +1,165 @@
+"""Status and cancellation by reference number, from any conversation.
+
+The conversation that filed a booking sees it directly. Any other sender must first give
+the phone number stored on the booking (the same family); three wrong tries end the lookup.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+
+from bot.masking import mask_phone
+from bot.nlu.booking_parsing import parse_phone, parse_reference
+
+from .booking_support import describe_date, spec, store
+
+LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_purpose", "lookup_tries")
+STATUS_ZH = {"submitted": "已提交，等待确认", "confirmed": "已确认", "declined": "未通过",
+             "cancelled": "已取消", "admitted": "已安排入住"}
+MAX_TRIES = 3
+WORDING = {
+    "ask_reference": "请告诉我预约编号，比如 JY-20261129-0042。",
+    "ask_phone": "为了保护老人的信息，请说一下预约时留的联系电话。",
+    "ask_cancel": "确定要取消 {reference} 吗？",
+    "not_found": "没有找到编号 {reference}，请核对一下。",
+    "wrong_phone": "电话号码和预约时留的不一致，请再核对一下。",
+    "too_many": "核对次数太多了。为了安全，请带身份证到社区居委会查询。",
+    "cancelled": "已取消 {reference}。需要的时候可以重新预约。",
+    "kept": "好的，不取消，预约保留。",
+    "cannot_cancel": "{reference} 现在是「{status}」，不能再取消了，有问题请联系社区。",
+}
+
+
+def _mine(tracker: Tracker, reference: str) -> bool:
+    booking = store().get(reference)
+    return booking is not None and booking.sender_id == tracker.sender_id
+
+
+class ValidateLookupForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_lookup_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        reference = tracker.get_slot("lookup_reference")
+        needed = ["lookup_reference"]
+        if reference and not _mine(tracker, reference):
+            needed.append("lookup_phone")
+        if tracker.get_slot("lookup_purpose") == "cancel":
+            needed.append("lookup_confirmed")
+        return needed
+
+    async def get_extraction_events(self, dispatcher, tracker, domain) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        text = tracker.latest_message.get("text") or ""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if requested == "lookup_reference":
+            reference = parse_reference(text)
+            return [SlotSet("lookup_reference", reference)] if reference else []
+        if requested == "lookup_phone":
+            phone = parse_phone(text)
+            return [SlotSet("lookup_phone", phone)] if phone else []
+        if requested == "lookup_confirmed":
+            if intent == "affirm":
+                return [SlotSet("lookup_confirmed", True)]
+            if intent == "deny":
+                return [SlotSet("lookup_confirmed", False)]
+        return []
+
+    async def get_validation_events(self, dispatcher, tracker, domain) -> list[EventType]:
+        changed = tracker.slots_to_validate()
+        reference = tracker.get_slot("lookup_reference")
+        tries = int(tracker.get_slot("lookup_tries") or 0)
+        if "lookup_reference" in changed and reference and store().get(reference) is None:
+            dispatcher.utter_message(text=WORDING["not_found"].format(reference=reference))
+            return self._retry(dispatcher, "lookup_reference", tries)
+        if "lookup_phone" in changed and not store().verify_phone(reference, changed["lookup_phone"]):
+            dispatcher.utter_message(text=WORDING["wrong_phone"])
+            return self._retry(dispatcher, "lookup_phone", tries)
+        events = [SlotSet(k, v) for k, v in changed.items() if k in LOOKUP_SLOTS]
+        if not events and tracker.get_slot("requested_slot"):
+            dispatcher.utter_message(text="不好意思，没听明白，请再说一下。")
+            return self._retry(dispatcher, tracker.get_slot("requested_slot"), tries)
+        return events
+
+    @staticmethod
+    def _retry(dispatcher, slot: str, tries: int) -> list[EventType]:
+        if tries + 1 >= MAX_TRIES:
+            dispatcher.utter_message(text=WORDING["too_many"])
+            return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [SlotSet("requested_slot", None), ActiveLoop(None)]
+        return [SlotSet(slot, None), SlotSet("lookup_tries", tries + 1)]
+
+
+class ActionAskLookupReference(Action):
+    def name(self) -> str:
+        return "action_ask_lookup_reference"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=WORDING["ask_reference"])
+        return []
+
+
+class ActionAskLookupPhone(Action):
+    def name(self) -> str:
+        return "action_ask_lookup_phone"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(text=WORDING["ask_phone"])
+        return []
+
+
+class ActionAskLookupConfirmed(Action):
+    def name(self) -> str:
+        return "action_ask_lookup_confirmed"
+
+    async def run(self, dispatcher, tracker, domain):
+        dispatcher.utter_message(
+            text=WORDING["ask_cancel"].format(reference=tracker.get_slot("lookup_reference")),
+            buttons=[{"title": "1. 确定取消", "payload": "/affirm"}, {"title": "2. 不取消", "payload": "/deny"}])
+        return []
+
+
+class ActionStartLookup(Action):
+    """Status or cancel: take the reference from the message, else this conversation's latest."""
+
+    def name(self) -> str:
+        return "action_start_lookup"
+
+    async def run(self, dispatcher, tracker, domain):
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        reference = parse_reference(tracker.latest_message.get("text") or "") or tracker.get_slot("last_reference")
+        return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [
+            SlotSet("lookup_purpose", "cancel" if intent == "cancel_booking" else "status"),
+            SlotSet("lookup_reference", reference)]
+
+
+class ActionLookupDone(Action):
+    def name(self) -> str:
+        return "action_lookup_done"
+
+    async def run(self, dispatcher, tracker, domain):
+        reference = tracker.get_slot("lookup_reference")
+        booking = store().get(reference) if reference else None
+        reset = [SlotSet(s, None) for s in LOOKUP_SLOTS]
+        if booking is None:
+            return reset
+        if tracker.get_slot("lookup_purpose") == "cancel":
+            if tracker.get_slot("lookup_confirmed") is not True:
+                dispatcher.utter_message(text=WORDING["kept"])
+            elif booking.status not in ("submitted", "confirmed"):
+                dispatcher.utter_message(text=WORDING["cannot_cancel"].format(
+                    reference=booking.reference, status=STATUS_ZH[booking.status]))
+            else:
+                store().cancel(booking.reference, actor="user")
+                dispatcher.utter_message(text=WORDING["cancelled"].format(reference=booking.reference))
+            return reset
+        lines = [f"{spec()['kinds'][booking.kind]['name']} {booking.reference}",
+                 f"状态：{STATUS_ZH[booking.status]}"]
+        if booking.booking_date:
+            lines.append(f"时间：{describe_date(booking.booking_date.isoformat())}{booking.time_slot or ''}")
+        if booking.service_type:
+            lines.append(f"服务：{booking.service_type}")
+        lines.append(f"联系电话：{mask_phone(booking.phone)}")
+        if booking.kind == "waitlist" and booking.status in ("submitted", "confirmed"):
+            lines.append(f"目前排在第 {store().queue_position(booking.reference)} 位（第 {booking.priority_tier} 优先档）")
+        dispatcher.utter_message(text="\n".join(lines))
+        return reset

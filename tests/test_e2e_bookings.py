@@ -1,0 +1,161 @@
+"""End to end over the REST channel: filing, checking and cancelling requests."""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+
+import pytest
+
+from bot.bookings import BookingStore
+from bot.db import migrated_engine
+from e2e_support import Advisor, Chat
+
+pytestmark = pytest.mark.e2e
+REFERENCE = re.compile(r"\b(JY|LH|PG|GW)-\d{8}-\d{4}\b")
+PHONE = "13812345678"
+
+
+def store_of(advisor: Advisor) -> BookingStore:
+    return BookingStore(migrated_engine(f"sqlite:///{advisor.var / 'eldercare.db'}"))
+
+
+def button(messages, title_part: str) -> str:
+    """The number of the button whose title contains `title_part`, as an elder would type it."""
+    for m in messages:
+        for b in m.get("buttons") or []:
+            if title_part in b["title"]:
+                return b["title"].split(".")[0]
+    raise AssertionError(f"no button {title_part!r} in {messages}")
+
+
+def book_bath(chat: Chat, phone: str = PHONE) -> list[dict]:
+    """A home-care booking up to the summary; returns the summary messages."""
+    chat.say("我想给我妈预约上门助浴")
+    chat.say("下周三上午")
+    chat.say("姑苏区平江路100号3幢201室")
+    chat.say(phone)
+    return chat.say("女儿")
+
+
+def test_home_service_booking_masks_phone_and_stores_one(advisor):
+    chat = advisor.chat()
+    summary = book_bath(chat)
+    text = Chat.texts(summary)
+    assert "助浴" in text and "平江路100号" in text and "上午" in text
+    assert "138****5678" in text and PHONE not in text
+    done = chat.say(button(summary, "确认"))
+    reference = REFERENCE.search(Chat.texts(done)).group()
+    assert reference.startswith("JY-")
+    booking = store_of(advisor).get(reference)
+    assert booking.phone == PHONE and booking.service_type == "助浴" and booking.status == "submitted"
+    assert booking.relationship == "子女" and booking.filed_by == "relative"
+    # personal data never reaches the server logs
+    assert PHONE not in advisor.log_text()
+
+
+def test_double_confirmation_creates_one_booking(advisor):
+    chat = advisor.chat()
+    summary = book_bath(chat, phone="13900001111")
+    number = button(summary, "确认")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(lambda _: chat.say(number), range(2)))
+    found = {m.group() for r in replies for m in [REFERENCE.search(Chat.texts(r))] if m}
+    assert len(found) == 1
+    stored = [b for b in store_of(advisor).list(kind="home_service") if b.phone == "13900001111"]
+    assert len(stored) == 1
+
+
+def test_past_date_is_refused_with_reason(advisor):
+    chat = advisor.chat()
+    chat.say("预约上门助洁")
+    reply = chat.say("昨天下午")
+    assert "已经过去了" in Chat.texts(reply)
+
+
+def test_bad_phone_is_refused(advisor):
+    chat = advisor.chat()
+    chat.say("预约上门助餐")
+    chat.say("后天上午")
+    chat.say("吴中区木渎镇中山路5号")
+    reply = chat.say("12345")
+    assert "电话号码好像不对" in Chat.texts(reply)
+
+
+def test_change_one_field_at_the_summary(advisor):
+    chat = advisor.chat()
+    summary = book_bath(chat)
+    which = chat.say(button(summary, "修改"))
+    asked = chat.say(button(which, "联系电话"))
+    assert "电话" in Chat.texts(asked)
+    again = chat.say("13700002222")
+    text = Chat.texts(again)
+    assert "137****2222" in text and "平江路100号" in text   # the rest is kept
+
+
+def test_waitlist_application_gets_reference_and_queue_position(advisor):
+    chat = advisor.chat()
+    chat.say("我妈今年82岁，住在相城区，有苏州户口")
+    reply = chat.say("帮我妈申请公办养老院排队")
+    for answer in ["低保户", "好几样都要人帮", "不是", "相城区", "13811112222", "女儿"]:
+        if REFERENCE.search(Chat.texts(reply)) or "请核对" in Chat.texts(reply):
+            break
+        reply = chat.say(answer)
+    assert "请核对" in Chat.texts(reply)
+    done = chat.say(button(reply, "确认"))
+    text = Chat.texts(done)
+    reference = REFERENCE.search(text).group()
+    assert reference.startswith("LH-") and "排在第" in text
+    booking = store_of(advisor).get(reference)
+    assert booking.priority_tier == 2   # 低保 and 中度失能
+
+
+def test_status_from_another_conversation_needs_the_phone(advisor):
+    owner = advisor.chat()
+    summary = book_bath(owner, phone="13733334444")
+    reference = REFERENCE.search(Chat.texts(owner.say(button(summary, "确认")))).group()
+    stranger = advisor.chat()
+    asked = stranger.say(f"查一下{reference}到哪一步了")
+    assert "电话" in Chat.texts(asked) and "13733334444" not in Chat.texts(asked)
+    wrong = stranger.say("13900009999")
+    assert "不一致" in Chat.texts(wrong)
+    right = stranger.say("137 3333 4444")
+    text = Chat.texts(right)
+    assert "已提交" in text and "137****4444" in text
+
+
+def test_wrong_reference_is_said_so(advisor):
+    chat = advisor.chat()
+    reply = chat.say("查一下JY-20261129-9999")
+    assert "没有找到" in Chat.texts(reply)
+
+
+def test_cancel_own_booking(advisor):
+    chat = advisor.chat()
+    summary = book_bath(chat, phone="13655556666")
+    reference = REFERENCE.search(Chat.texts(chat.say(button(summary, "确认")))).group()
+    ask = chat.say("我要取消预约")
+    assert reference in Chat.texts(ask)
+    done = chat.say(button(ask, "确定取消"))
+    assert "已取消" in Chat.texts(done)
+    assert store_of(advisor).get(reference).status == "cancelled"
+
+
+@pytest.mark.parametrize("point,stored", [("after_commit", 1), ("before_commit", 0)])
+def test_crash_at_confirmation_never_loses_or_invents_a_booking(tmp_path, point, stored):
+    """Kill the action server between the confirmation and the reply, then start again."""
+    var = tmp_path / "var"
+    var.mkdir()
+    crashing = Advisor(var, {"ELDERCARE_TEST_CRASH_POINT": point})
+    chat = crashing.chat()
+    summary = book_bath(chat, phone="13522223333")
+    reply = chat.say(button(summary, "确认"))
+    assert not REFERENCE.search(Chat.texts(reply))            # nothing acknowledged
+    crashing.stop()
+    assert len(store_of(crashing).list()) == stored           # stored only if committed
+    restarted = Advisor(var)                                  # same database and tracker store
+    again = Chat(restarted.url, chat.sender).say("确认提交")
+    reference = REFERENCE.search(Chat.texts(again))
+    assert reference, again                                  # confirming again completes it
+    assert len(store_of(restarted).list()) == 1              # and never twice
+    assert restarted.stop() == 0
