@@ -60,7 +60,10 @@ def cmd_serve(args) -> int:
     settings = Settings.from_env()
     advisor = Advisor(settings, args.port or settings.rasa_port, args.action_port or settings.action_port,
                       enable_api=args.enable_api)
+    advisor.handle_signals()
     advisor.start()
+    if advisor.stopping:
+        return 0
     print(f"顾问已启动：{advisor.url}/webhooks/rest/webhook（Ctrl-C 停止）", flush=True)
     return advisor.serve_forever()
 

@@ -46,10 +46,10 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def _wait_http(url: str, timeout: float, procs: list[subprocess.Popen]) -> bool:
+def _wait_http(url: str, timeout: float, procs: list[subprocess.Popen], stop=lambda: False) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in procs):
+        if stop() or any(p.poll() is not None for p in procs):
             return False
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:
@@ -96,8 +96,12 @@ class Advisor:
         if self.enable_api:
             rasa.append("--enable-api")
         self.procs.append(self._spawn(rasa, "rasa.log"))
-        ok = _wait_http(f"http://127.0.0.1:{self.action_port}/health", timeout, self.procs) and \
-            _wait_http(f"{self.url}/webhooks/rest/", timeout, self.procs)
+        stop = lambda: self.stopping  # noqa: E731
+        ok = _wait_http(f"http://127.0.0.1:{self.action_port}/health", timeout, self.procs, stop) and \
+            _wait_http(f"{self.url}/webhooks/rest/", timeout, self.procs, stop)
+        if self.stopping:
+            self.stop()
+            return
         if not ok:
             self.stop()
             where = f"，日志在 {self.log_dir}" if self.log_dir else ""
@@ -115,15 +119,18 @@ class Advisor:
                 proc.wait()
         self.procs.clear()
 
-    def serve_forever(self) -> int:
-        stopping = {"flag": False}
+    stopping = False
 
+    def handle_signals(self) -> None:
+        """SIGTERM/Ctrl-C stop both servers cleanly, also while they are still starting."""
         def _stop(signum, frame):
-            stopping["flag"] = True
+            self.stopping = True
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+
+    def serve_forever(self) -> int:
         try:
-            while not stopping["flag"]:
+            while not self.stopping:
                 if any(p.poll() is not None for p in self.procs):
                     print("有一个服务意外退出，正在关闭。", file=sys.stderr)
                     return 1

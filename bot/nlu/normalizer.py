@@ -736,5 +736,4 @@ def normalized_input(extract_fn):
             return extract_fn(text, today, requested)
         return result
 
-    wrapper.__wrapped_by_normalizer__ = True
     return wrapper
