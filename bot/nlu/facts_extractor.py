@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from bot.nlu import numbers as N
+from bot.nlu.normalizer import normalized_input
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 BOOL_FACTS = ("hukou", "care_assessed", "dementia", "family_planning_special",
@@ -866,6 +867,7 @@ def _resolve(ctx: _Ctx) -> ExtractionResult:
     return result
 
 
+@normalized_input  # the extractor reads normalised text; spans still point into the caller's text
 def extract(text: str, today: _dt.date | None = None, requested: str | None = None) -> ExtractionResult:
     """Extract canonical profile facts from one user message.
 
