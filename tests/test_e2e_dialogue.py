@@ -136,3 +136,42 @@ def test_typed_number_picks_the_option(advisor):
     assert asked_fact(second) == "subject"
     third = chat.say("2")    # 2 = 家人帮老人问
     assert "老人家" in Chat.texts(third)
+
+
+TYPED_ANSWERS = {
+    "care_level": "洗澡要人帮忙，别的都能自己来",
+    "economic_status": "都不是",
+    "care_assessed": "没做过",
+    "medical_insured": "有苏州医保",
+    "living": "和儿子一起住",
+    "family_caregiver": "有，儿子照顾",
+    "dementia": "没有",
+    "disability_grade": "没有残疾证",
+    "family_planning_special": "不是",
+    "emergency": "没有",
+    "hukou": "有苏州户口",
+}
+DICTATED_ANSWERS = {   # the same answers as voice-to-text gives them
+    "care_level": "嗯那个洗澡要人帮忙 别的都能自己来",
+    "economic_status": "嗯都不是",
+    "care_assessed": "没做过没做过",
+    "medical_insured": "有苏州医保的",
+    "living": "就是和儿子一起住",
+    "family_caregiver": "有 儿子照顾",
+    "dementia": "没有啊",
+    "disability_grade": "没有残疾证",
+    "family_planning_special": "嗯不是",
+    "emergency": "没有",
+    "hukou": "有蘇州戶口",
+}
+
+
+def test_dictated_conversation_reaches_the_same_results_as_typed(advisor):
+    typed, _ = converse(advisor.chat(), "我妈今年86岁，住在相城区，有苏州户口", {}, typed=TYPED_ANSWERS)
+    dictated, _ = converse(advisor.chat(), "嗯我妈今年八十六岁住在湘城区有苏州户口", {},
+                           typed=DICTATED_ANSWERS)
+    assert typed["profile"]["economic_status"] == "一般" and typed["profile"]["district"] == "相城区"
+    assert "care_level" in typed["profile"] and len(typed["profile"]) >= 8
+    assert dictated["profile"] == typed["profile"]
+    assert [(r["id"], r["status"]) for r in dictated["results"]] == \
+           [(r["id"], r["status"]) for r in typed["results"]]
