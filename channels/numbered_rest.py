@@ -13,6 +13,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
+from bot.masking import install as install_log_masking
+
 from .numbered_choices import ChoiceMemory
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ SORRY = "不好意思，系统出了点问题，请再说一次，或者稍后�
 class NumberedRestInput(RestInput):
     def __init__(self) -> None:
         self.choices = ChoiceMemory()
+        install_log_masking()  # the Rasa server has configured logging by now
 
     @classmethod
     def name(cls) -> str:
