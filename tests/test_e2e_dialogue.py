@@ -175,3 +175,21 @@ def test_dictated_conversation_reaches_the_same_results_as_typed(advisor):
     assert dictated["profile"] == typed["profile"]
     assert [(r["id"], r["status"]) for r in dictated["results"]] == \
            [(r["id"], r["status"]) for r in typed["results"]]
+
+
+def _valid_id(birth: str) -> str:
+    body = "320502" + birth + "123"
+    weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    check = "10X98765432"[sum(int(d) * w for d, w in zip(body, weights)) % 11]
+    return body + check
+
+
+def test_id_number_gives_age_and_is_never_echoed_or_logged(advisor):
+    number = _valid_id("19410305")
+    chat = advisor.chat()
+    reply = chat.say(f"我妈的身份证号是{number}，住在姑苏区")
+    rec, _ = converse(chat, "她能享受什么政策", {"hukou": True})
+    assert rec["profile"]["age"] == 85
+    said_by_bot = "\n".join(line for line in chat.transcript if line.startswith("顾问："))
+    assert number not in json.dumps(reply, ensure_ascii=False) + said_by_bot
+    assert number not in advisor.log_text()
