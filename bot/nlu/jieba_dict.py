@@ -6,28 +6,17 @@ them into longer tokens (a known Chinese-NLU pitfall with Rasa's JiebaTokenizer)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
+
+from bot.nlu.yaml_strings import yaml_strings
 
 from policy_kb.facts import load_facts
 from policy_kb.kb import KnowledgeBase
 
 LEXICON = Path(__file__).with_name("lexicon.yml")
 FREQ = 2000
-
-
-def _strings(node: Any) -> Iterable[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(key, str):
-                yield key
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item)
 
 
 def _is_word(text: str) -> bool:
@@ -44,7 +33,7 @@ def words(kb: KnowledgeBase) -> list[str]:
         found.add(policy.name)
         found.update(policy.aliases)
     if LEXICON.exists():
-        found.update(_strings(yaml.safe_load(LEXICON.read_text(encoding="utf-8"))))
+        found.update(yaml_strings(yaml.safe_load(LEXICON.read_text(encoding="utf-8"))))
     return sorted(w for w in found if _is_word(w))
 
 

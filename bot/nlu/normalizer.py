@@ -39,6 +39,8 @@ from typing import Callable, Iterable
 
 import yaml
 
+from bot.nlu.yaml_strings import yaml_strings
+
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
@@ -91,19 +93,6 @@ def _is_cjk(s: str) -> bool:
     return bool(_CJK.match(s))
 
 
-def _strings(node) -> Iterable[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            if isinstance(key, str):
-                yield key
-            yield from _strings(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item)
-
-
 def _read_yaml(path: Path):
     try:
         with open(path, encoding="utf-8") as fh:
@@ -136,7 +125,7 @@ def _vocabulary(lexicon: dict) -> tuple[set[str], set[str]]:
     """(all gazetteer terms, the ambiguous short aliases left out of the pinyin matching)."""
     terms: set[str] = set()
     districts = lexicon.get("districts") or {}
-    terms.update(_strings(districts))
+    terms.update(yaml_strings(districts))
     for section, keys in (
         ("care_level", ("explicit", "everyday")),
         ("economic_status", ("values",)),
@@ -146,10 +135,10 @@ def _vocabulary(lexicon: dict) -> tuple[set[str], set[str]]:
     ):
         node = lexicon.get(section) or {}
         for key in keys:
-            terms.update(_strings(node.get(key) or node.get(True if key == "true" else key) or []))
-    terms.update(_strings((lexicon.get("disability_grade") or {}).get("words") or []))
-    terms.update(_strings((lexicon.get("medical_insured") or {}).get("keywords") or []))
-    terms.update(_strings((lexicon.get("hukou") or {}).get("keywords") or []))
+            terms.update(yaml_strings(node.get(key) or node.get(True if key == "true" else key) or []))
+    terms.update(yaml_strings((lexicon.get("disability_grade") or {}).get("words") or []))
+    terms.update(yaml_strings((lexicon.get("medical_insured") or {}).get("keywords") or []))
+    terms.update(yaml_strings((lexicon.get("hukou") or {}).get("keywords") or []))
     if POLICIES_DIR.is_dir():
         for path in sorted(POLICIES_DIR.glob("*.yml")):
             policy = _read_yaml(path)
