@@ -159,3 +159,26 @@ def test_crash_at_confirmation_never_loses_or_invents_a_booking(tmp_path, point,
     assert reference, again                                  # confirming again completes it
     assert len(store_of(restarted).list()) == 1              # and never twice
     assert restarted.stop() == 0
+
+
+def test_twenty_concurrent_waitlist_confirmations_store_one(advisor):
+    """The same family applies from 20 conversations at once (phone line, app, relatives)."""
+    phone = "13966667777"
+    chats, numbers = [], []
+    for _ in range(20):
+        chat = advisor.chat()
+        chat.say("我妈今年82岁，住在相城区，有苏州户口，低保户，半失能，不是失独家庭")
+        reply = chat.say("帮她申请公办养老院排队")
+        for answer in ["相城区", phone, "女儿"]:
+            if "请核对" in Chat.texts(reply):
+                break
+            reply = chat.say(answer)
+        assert "请核对" in Chat.texts(reply), "\n".join(chat.transcript)
+        chats.append(chat)
+        numbers.append(button(reply, "确认"))
+    with concurrent.futures.ThreadPoolExecutor(20) as pool:
+        replies = list(pool.map(lambda pair: pair[0].say(pair[1]), zip(chats, numbers)))
+    references = {REFERENCE.search(Chat.texts(r)).group() for r in replies}
+    assert len(references) == 1                       # every family member gets the same number
+    stored = [b for b in store_of(advisor).list(kind="waitlist") if b.phone == phone]
+    assert len(stored) == 1

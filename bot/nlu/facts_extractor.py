@@ -90,6 +90,9 @@ class _Lex:
         self.hedge = c(_alt(d["hedge_before"]))
         # No leading \s: in operator shorthand a space ends the phrase ("外地户口 能自理").
         self.question_after = c(r"^(?:" + _alt(d["question_fillers"]) + r")?" + _alt(d["question_after"]))
+        self.question_always = c(r"^(?:" + _alt(d["question_fillers"]) + r")?" + _alt(d["question_after_always"]))
+        self.conditional = c(_alt(d["conditional"]))
+        self.a_not_a = c(r"([^\s" + re.escape(_BREAKS) + r"])(?:没|不)\1")
 
         # age
         self.age_fill = _alt(age["fillers"])
@@ -98,6 +101,8 @@ class _Lex:
         self.age_skip_before = c(_alt(age["skip_before"]) + f"(?:{self.age_fill})?\\s*$")
         self.age_skip_after = c(r"^\s*" + _alt(age["skip_after"]))
         self.age_units = c(r"^\s*" + _alt(age["units_after"]))
+        self.age_measure = c(_alt(age["measure_before"]) + r"[^\s" + re.escape(_BREAKS) + r"]{0,2}$")
+        self.elder_refs = set(age["elder_refs"])
         self.person = c(_alt(age["elder_refs"] + age["other_people"]))
         self.other_people = set(age["other_people"])
         self.other_after = c(r"^的?" + _alt(age["other_people"]))
@@ -110,6 +115,7 @@ class _Lex:
         self.district_re = c(_alt(self.district_of))
         self.strict_aliases = set(d["strict_aliases"])
         self.strict_left = c(_alt(d["strict_left"]) + "$")
+        self.district_not_before = c(r"^\s*" + _alt(d["district_not_before"]))
 
         # hukou / medical insurance: "<place>户口", "户口在<place>"
         hk = d["hukou"]
@@ -139,6 +145,7 @@ class _Lex:
             self.care_of.update({w: (level, False) for w in words})
         self.care_re = c(_alt(self.care_of))
         self.care_not_before = c(r"^\s*" + _alt(cl["not_before"]))
+        self.care_not_after = c(_alt(cl["not_after"]) + r"\s*$")
         self.short_level = dict(cl["short"])
         ca = d["care_assessed"]
         lvl = _alt([w for ws in cl["explicit"].values() for w in ws] + list(self.short_level))
@@ -177,7 +184,12 @@ class _Lex:
         self.econ_re = c(_alt(self.econ_of))
         self.econ_general = c(_alt(ec["general"]))
         self.econ_skip_before = c(_alt(ec["skip_before"]))
-        self.econ_skip_after = c(r"^[^" + re.escape(_BREAKS) + r"]{0,3}?" + _alt(ec["skip_after"]))
+        # "低保申请了还没批", but not "低保户能申请哪些服务".
+        self.econ_skip_after = c(r"^[^" + re.escape(_BREAKS) + r"]{0,3}?(?<!能)(?<!可以)(?<!想)" + _alt(ec["skip_after"]))
+        self.econ_identity_neg = c(_alt(ec["identity_negation"]) + f"(?:{fill}){{0,2}}\\s*$")
+        self.econ_negatable = c(_alt(ec["negatable"]))
+        self.econ_cause = c(_alt(ec["expense_causes"]))
+        self.econ_cost = c(_alt(ec["expense_costs"]))
         lv = d["living"]
         self.living_of = {w: v for v, ws in lv["values"].items() for w in ws}
         self.living_re = c(_alt(self.living_of))
@@ -209,9 +221,18 @@ class _Lex:
         sb = d["subject"]
         self.subject_of = {w: "relative" for w in sb["relative"]}
         self.subject_of.update({w: "self" for w in sb["self"]})
+        for kin in sb["relative_kin"]:
+            for head in ("我", "我的", "我家", "我们家"):
+                self.subject_of.setdefault(head + kin, "relative")
         self.subject_of[sb["bare_elder_word"]] = "bare"
         self.subject_re = c(_alt(self.subject_of))
         self.bare_elder_after = c(_alt(sb["bare_elder_after"]) + "$")
+        self.bare_elder_not_after = c(_alt(sb["bare_elder_not_after"]) + "$")
+        self.carer_speaker = c(r"我(?:们)?(?P<gap>[^\s" + re.escape(_BREAKS) + r"]{0,6}?)" + _alt(sb["carer_verbs"])
+                               + r"着?(?P<obj>" + _alt(sb["carer_objects"]) + ")")
+        self.spouse_words = set(sb["spouse_words"])
+        self.first_person = c(_alt(sb["first_person_not"]) + "|(?P<me>我们|我)")
+        self.self_need = c(_alt(sb["self_need"]))
         self.role_re = c(r"(?:我是[^\s" + re.escape(_BREAKS) + r"]{0,5}?|(?<![我他她])是|为|(?<!我们)老人家?的?)(?:他|她|老人家?)?的?"
                          + _alt(sb["roles"]))
         self.ask_re = c(r"(?:帮|替|代)(?P<who>[^\s" + re.escape(_BREAKS) + r"]{0,8}?)" + _alt(sb["ask_verbs"]))
