@@ -74,7 +74,7 @@ class ValidateAdviceForm(FormValidationAction):
             return [SlotSet(requested, DONT_KNOW)]
         result = extract(message.get("text") or "", today=kb_access.today(), requested=requested)
         return [SlotSet(name, value) for name, value in result.facts.items()
-                if name in FACTS and tracker.get_slot(name) != value]
+                if name in FACTS and name not in result.hypothetical and tracker.get_slot(name) != value]
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list[EventType]:
         changed = {k: v for k, v in tracker.slots_to_validate().items() if k in FACTS}

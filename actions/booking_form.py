@@ -77,7 +77,7 @@ class ValidateBookingForm(FormValidationAction):
             if intent == "dont_know":
                 return [SlotSet(requested, DONT_KNOW)]
             result = extract(text, today=kb_access.today(), requested=requested)
-            return [SlotSet(k, v) for k, v in result.facts.items() if k in FACTS]
+            return [SlotSet(k, v) for k, v in result.facts.items() if k in FACTS and k not in result.hypothetical]
         return self._parse_field(requested, text, intent, dispatcher)
 
     def _parse_field(self, field: str, text: str, intent, dispatcher) -> list[EventType]:

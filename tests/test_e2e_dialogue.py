@@ -193,3 +193,15 @@ def test_id_number_gives_age_and_is_never_echoed_or_logged(advisor):
     said_by_bot = "\n".join(line for line in chat.transcript if line.startswith("顾问："))
     assert number not in json.dumps(reply, ensure_ascii=False) + said_by_bot
     assert number not in advisor.log_text()
+
+
+def test_what_if_answers_without_changing_the_profile(advisor):
+    chat = advisor.chat()
+    persona = {"hukou": True, "care_level": "轻度失能", "medical_insured": True, "care_assessed": False}
+    rec, _ = converse(chat, "我今年79岁，住在姑苏区", persona)
+    reply = chat.say("如果明年满80岁呢")
+    text = Chat.texts(reply)
+    assert "高龄津贴" in text and "可以享受" in text and "没有改动" in text
+    chat.say("如果评上重度失能呢")
+    again, _ = converse(chat, "我能享受什么政策", persona)
+    assert again["profile"]["age"] == 79 and again["profile"]["care_level"] == "轻度失能"

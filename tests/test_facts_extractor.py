@@ -422,7 +422,7 @@ def test_economic_status(text, value):
 
 
 @pytest.mark.parametrize("text", [
-    "不是低保", "我们家不是低保，也不是特困", "低保户能领什么", "低保申请了还没批",
+    "低保户能领什么", "低保申请了还没批",
     "以前是低保，今年取消了", "都不是",
 ])
 def test_economic_status_must_not_misfire(text):
@@ -788,3 +788,157 @@ def test_rasa_component_adds_entities_and_problems():
     assert messages[1].get("entities") is None
     assert messages[2].get("fact_problems") == ["id_number_invalid"]
     assert messages[3].get("entities")[0]["value"] is True
+
+
+# --- spoken patterns: first person, bare ages, negated statuses, conditions ------------------
+# Fresh sentences (not from data/eval): each pattern with cases that must not misfire.
+
+@pytest.mark.parametrize("text", [
+    "我住在石路那边，腿脚还利索",
+    "我是昆山本地户口",
+    "我不是特困户",
+    "俺在虎丘住，今年七十三",
+    "我们是计生特殊家庭",
+    "儿子每个礼拜回来照顾我",     # care asked for the speaker
+    "没人管我，孩子都在国外",
+    "我腿不好，想叫人上门帮我洗澡",
+])
+def test_first_person_statement_is_self(text):
+    assert facts(text)["subject"] == "self"
+
+
+@pytest.mark.parametrize("text", [
+    "我想了解一下养老政策",       # no fact about anyone
+    "请帮我查一下预约",
+    "我们家是低保边缘户",         # a household: unclear who speaks
+    "我们家属于特困供养",         # 家属于 is not 家属
+    "给你打电话咨询一下",
+    "我给医生打电话问了",
+])
+def test_first_person_without_a_fact_is_not_self(text):
+    assert facts(text).get("subject") is None
+
+
+@pytest.mark.parametrize("text", [
+    "我舅妈是失独家庭",            # any older relative after 我
+    "我老伴中风了，一直是我在护理他",  # the speaker looks after the elder
+    "如果老人搬去吴江住呢",         # bare 老人 inside a sentence
+    "家里没人陪老人，我们白天上班",
+    "帮外婆申请一下助餐",
+    "我想给父母申请居家养老服务",
+])
+def test_relative_speaking(text):
+    assert facts(text)["subject"] == "relative"
+
+
+@pytest.mark.parametrize("text", ["我们是失独老人", "像我这样的老人能领啥", "失能老人能领什么", "我是老人"])
+def test_category_elder_word_is_not_a_relative(text):
+    assert facts(text).get("subject") != "relative"
+
+
+def test_cared_for_spouse_is_the_elder():
+    got = facts("老伴瘫痪在床，我伺候她三年了")
+    assert got["subject"] == "relative" and got["care_level"] == "重度失能"
+    got = facts("我老伴八十五了，我一直在家照顾她")
+    assert got["age"] == 85 and got["subject"] == "relative"
+    # no caring speaker: the spouse is still someone else
+    assert "age" not in facts("我老伴八十五了")
+
+
+@pytest.mark.parametrize("text,age", [
+    ("我外公九十一还天天下楼散步", 91),      # right after the kinship word, no 岁
+    ("我外公住盛泽呢九十一了", 91),          # before 了
+    ("我姨妈在木渎八十了", 80),
+    ("我爷爷一个人住 住在枫桥那边嗯八十六了", 86),  # the elder named in an earlier phrase
+    ("我住在枫桥附近，七十四", 74),           # a clause of its own
+    ("我妈七十七，哦不对，七十九", 79),       # the correction wins
+    ("我奶奶1930年的，住在昆山", 95),
+    ("出生年份1948 吴江 男", 77),
+])
+def test_bare_spoken_age(text, age):
+    assert facts(text)["age"] == age
+
+
+@pytest.mark.parametrize("text", [
+    "我妈血压一百，住在吴江",        # a measurement
+    "我妈每个月退休金八十",
+    "我爸住院花了七十",
+    "我妈住在三元新村七十八幢",      # an address
+    "我孙子九十斤",
+    "我儿子今年五十八了",            # someone else
+    "我妈七十年代就退休了",
+    "1945年的照片",
+])
+def test_bare_spoken_age_must_not_misfire(text):
+    assert "age" not in facts(text)
+
+
+@pytest.mark.parametrize("text", [
+    "不是低保", "我们家不是低保，也不是特困", "我不是特困户，也不是低保",
+    "咱家啥困难户都不是", "经济状况普通 非低保", "普通家庭，退休金够用",
+])
+def test_not_a_status_is_general(text):
+    assert facts(text)["economic_status"] == "一般"
+
+
+def test_not_a_status_is_a_weak_hint():
+    assert facts("不是低保户，是低保边缘户")["economic_status"] == "低保边缘"
+    assert facts("都不是") == {}  # said alone, without the question, it is unclear
+
+
+@pytest.mark.parametrize("text", ["我爸常年住院透析，家里开支太大了", "老伴治病这几年花了很多钱，日子紧巴巴的"])
+def test_medical_cost_is_expense_hardship(text):
+    assert facts(text)["economic_status"] == "支出型困难"
+
+
+@pytest.mark.parametrize("text", ["我们家开销大，孩子上学花钱多", "我是低保户，看病开销也大"])
+def test_medical_cost_must_not_override(text):
+    assert facts(text).get("economic_status") != "支出型困难"
+
+
+def test_person_named_before_a_question_is_a_statement():
+    assert facts("我婆婆是低保户能领什么")["economic_status"] == "低保"
+    assert facts("老人家半失能有什么补贴")["care_level"] == "中度失能"
+    # still a question about the category
+    assert "care_level" not in facts("我想问失能老人有什么补贴")
+    assert "economic_status" not in facts("我妈是低保户吗")
+    assert "economic_status" not in facts("低保户能申请什么")
+
+
+@pytest.mark.parametrize("text", ["算不算失能啊", "想评一下看是几级失能", "他做没做过评估我不知道", "能不能自理也说不好"])
+def test_asked_care_words_are_not_facts(text):
+    got = facts(text)
+    assert "care_level" not in got and "care_assessed" not in got
+
+
+def test_conditions_give_hypothetical_facts():
+    result = extract("要是我爸评上中度失能能拿多少", today=TODAY)
+    assert result.facts["care_level"] == "中度失能" and "care_level" in result.hypothetical
+    result = extract("假如我以后瘫痪了，有啥补贴", today=TODAY)
+    assert result.facts["care_level"] == "重度失能" and "care_level" in result.hypothetical
+    result = extract("我爸瘫痪了", today=TODAY)
+    assert result.hypothetical == set()
+    assert "care_level" not in facts("万一以后瘫痪了怎么办")  # a worry stays a hedge
+
+
+def test_local_programme_is_not_a_home_district():
+    assert "district" not in facts("昆山的养老院好不好")
+    assert "district" not in facts("湖东的政策怎么样")
+    assert facts("我住在湖东")["district"] == "苏州工业园区"
+    assert facts("我妈住在昆山，昆山的补贴标准是多少")["district"] == "昆山市"
+
+
+def test_hukou_here():
+    assert facts("住在太仓，户口不在这里")["hukou"] is False
+    assert facts("户口就在这里")["hukou"] is True
+
+
+def test_rasa_component_leaves_hypothetical_facts_out():
+    """A what-if ("如果评上重度失能呢") must not overwrite what the elder really is."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlu.rasa_component import FactExtractor
+    messages = [Message(data={"text": "我妈85岁，如果评上重度失能能多拿什么"})]
+    FactExtractor().process(messages)
+    found = {e["entity"]: e["value"] for e in messages[0].get("entities")}
+    assert found.get("age") == 85 and "care_level" not in found and "care_assessed" not in found

@@ -75,6 +75,8 @@ def predicted_facts(parse: dict) -> dict:
 def score(items: list[dict], parses: list[dict]) -> dict:
     by_style = defaultdict(lambda: {"n": 0, "intent_ok": 0, "facts": defaultdict(Counter)})
     confusion = Counter()
+    errors = Counter()          # (what, expected, got) -> count: the "why" behind a missed target
+    intent_errors = Counter()
     failures = []
     for item, parse in zip(items, parses):
         style = by_style[item["style"]]
@@ -82,6 +84,8 @@ def score(items: list[dict], parses: list[dict]) -> dict:
         intent = (parse.get("intent") or {}).get("name")
         ok = intent == item["intent"]
         style["intent_ok"] += ok
+        if not ok:
+            intent_errors[(item["intent"], intent)] += 1
         expected, got = item.get("facts") or {}, predicted_facts(parse)
         wrong = []
         for fact in FACTS_SCORED:
@@ -93,13 +97,15 @@ def score(items: list[dict], parses: list[dict]) -> dict:
                 style["facts"][fact]["ok"] += 1
             else:
                 wrong.append(f"{fact}: 应为 {e}，得到 {g}")
+                errors[(fact, e, g)] += 1
         if "care_level" in expected or "care_level" in got:
             confusion[(expected.get("care_level"), got.get("care_level"))] += 1
         if not ok or wrong:
             failures.append({"text": item["text"], "style": item["style"],
                              "problems": ([f"意图: 应为 {item['intent']}，得到 {intent}"] if not ok else []) + wrong,
                              "normalised": parse.get("text")})
-    return {"styles": by_style, "confusion": confusion, "failures": failures}
+    return {"styles": by_style, "confusion": confusion, "failures": failures,
+            "errors": errors, "intent_errors": intent_errors}
 
 
 def _pct(ok: int, total: int) -> str:
@@ -161,6 +167,15 @@ def render(cv: dict | None, scored: dict, n_items: int, seconds: float) -> str:
                         f"{'met' if met_i else '**not met**'}); lowest per-fact accuracy {worst[0]:.3f} "
                         f"({worst[1]}; target {TARGETS['fact'][key]}: {'met' if met_f else '**not met**'})")
     lines += ["### Targets", ""] + verdicts + [""]
+    lines += ["### Why: the most frequent errors", "",
+              "Intents (expected → predicted): " + "；".join(
+                  f"{e} → {g} ×{n}" for (e, g), n in scored["intent_errors"].most_common(8)), ""]
+    for fact in FACTS_SCORED:
+        top = [(k, n) for k, n in scored["errors"].most_common() if k[0] == fact][:4]
+        if top:
+            lines.append(f"- {fact}: " + "；".join(f"应为 {e} → 得到 {g} ×{n}" for (_, e, g), n in top))
+    lines += ["", "（\"得到 None\" means the fact was not recognised; \"应为 None\" means a fact was "
+              "extracted that the utterance does not state.）", ""]
     lines += ["### Care-level confusion (expected → extracted)", "",
               "| expected \\ extracted | " + " | ".join(["—", "能力完好", "轻度失能", "中度失能", "重度失能", "完全失能"]) + " |",
               "|---|" + "---|" * 6]

@@ -56,6 +56,8 @@ class ExtractionResult:
     spans: list = field(default_factory=list)
     problems: list = field(default_factory=list)
     estimated: set = field(default_factory=set)
+    # Facts said under a condition ("如果我妈评上重度失能"): what a what-if asks with.
+    hypothetical: set = field(default_factory=set)
 
 
 # --- lexicon ----------------------------------------------------------------------
@@ -99,7 +101,7 @@ class _Lex:
         self.age_kw = c(_alt(age["keywords"]) + f"(?:{self.age_fill}){{0,2}}[\\s:：]*$")
         self.age_strict_kw = c(_alt(age["strict_keywords"]) + f"(?:{self.age_fill}){{0,2}}[\\s:：]*$")
         self.age_skip_before = c(_alt(age["skip_before"]) + f"(?:{self.age_fill})?\\s*$")
-        self.age_skip_after = c(r"^\s*" + _alt(age["skip_after"]))
+        self.age_skip_after = c(r"^\s*(?!就是)" + _alt(age["skip_after"]))  # "七十八就是住湖东"
         self.age_units = c(r"^\s*" + _alt(age["units_after"]))
         self.age_measure = c(_alt(age["measure_before"]) + r"[^\s" + re.escape(_BREAKS) + r"]{0,2}$")
         self.elder_refs = set(age["elder_refs"])
@@ -124,7 +126,7 @@ class _Lex:
         place = _alt(self.sz_places | self.out_places)
         kw = _alt(hk["keywords"])
         self.hukou_a = c(f"(?P<p>{place})\\s*的?\\s*{kw}")
-        self.hukou_b = c(f"{kw}\\s*(?:也|还|都|早就|已经|现在|一直)?\\s*(?P<neg>不|没)?\\s*(?:是|在|落在)?\\s*(?P<p>{place})")
+        self.hukou_b = c(f"{kw}\\s*(?:也|还|都|就|早就|已经|现在|一直)?\\s*(?P<neg>不|没)?\\s*(?:是|在|落在)?\\s*(?P<p>{place})")
         self.hukou_moved = c(f"{kw}(?P<gap>[^{re.escape(_BREAKS)}]{{0,4}}?)" + _alt(hk["moved_in_verbs"]))
         self.hukou_phrases = self._phrases({"true": hk["true"], "false": hk["false"]})
         self.hukou_weak = c(_alt(hk["weak_false"]))
@@ -149,7 +151,8 @@ class _Lex:
         self.short_level = dict(cl["short"])
         ca = d["care_assessed"]
         lvl = _alt([w for ws in cl["explicit"].values() for w in ws] + list(self.short_level))
-        level_end = r"(?:失能)?(?=[的了啦\s/|" + re.escape(_BREAKS) + r"]|$)"
+        # "评上重度能多拿多少": 能/会/的话 may follow the level in unpunctuated speech.
+        level_end = r"(?:失能)?(?=[的了啦\s/|" + re.escape(_BREAKS) + r"]|$|能|会|可以|那个|呢|吗)"
         # "评估结果是中度", "长护险评了重度": a level named right after an assessment word.
         self.level_ctx = c(_alt(ca["level_context"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,3}}?)(?P<lvl>{lvl})" + level_end)
         self.assessed_phrases = self._phrases({"true": ca["true"], "false": ca["false"]})
@@ -187,7 +190,7 @@ class _Lex:
         # "低保申请了还没批", but not "低保户能申请哪些服务".
         self.econ_skip_after = c(r"^[^" + re.escape(_BREAKS) + r"]{0,3}?(?<!能)(?<!可以)(?<!想)" + _alt(ec["skip_after"]))
         self.econ_identity_neg = c(_alt(ec["identity_negation"]) + f"(?:{fill}){{0,2}}\\s*$")
-        self.econ_negatable = c(_alt(ec["negatable"]))
+        self.econ_negatable = c(_alt(ec["negatable"]) + r"(?=\s*(?:也|都|全|根本)?(?:不是|不算|不属于))")
         self.econ_cause = c(_alt(ec["expense_causes"]))
         self.econ_cost = c(_alt(ec["expense_costs"]))
         lv = d["living"]
@@ -231,11 +234,11 @@ class _Lex:
         self.carer_speaker = c(r"我(?:们)?(?P<gap>[^\s" + re.escape(_BREAKS) + r"]{0,6}?)" + _alt(sb["carer_verbs"])
                                + r"着?(?P<obj>" + _alt(sb["carer_objects"]) + ")")
         self.spouse_words = set(sb["spouse_words"])
-        self.first_person = c(_alt(sb["first_person_not"]) + "|(?P<me>我们|我)")
+        self.first_person = c(_alt(sb["first_person_not"]) + "|(?P<me>" + _alt(sb["first_person"]) + ")")
         self.self_need = c(_alt(sb["self_need"]))
         self.role_re = c(r"(?:我是[^\s" + re.escape(_BREAKS) + r"]{0,5}?|(?<![我他她])是|为|(?<!我们)老人家?的?)(?:他|她|老人家?)?的?"
                          + _alt(sb["roles"]))
-        self.ask_re = c(r"(?:帮|替|代)(?P<who>[^\s" + re.escape(_BREAKS) + r"]{0,8}?)" + _alt(sb["ask_verbs"]))
+        self.ask_re = c(r"(?P<pre>帮|替|代|给|为)(?P<who>[^\s" + re.escape(_BREAKS) + r"]{0,8}?)" + _alt(sb["ask_verbs"]))
 
         # bare answers
         an = d["answers"]
@@ -268,7 +271,7 @@ class _Lex:
         zodiac = _alt(age["zodiac"])
         return [
             re.compile(before + r"[是为在:：\s]*" + date),
-            re.compile(date + r"\s*(?P<suf>" + after + r"|生" + _END + r"|的" + _END + ")"),
+            re.compile(date + r"\s*(?P<suf>" + after + r"|生" + _END + r"|的(?=" + _END[3:-1] + r"|住|在|现在|今年|属))"),  # "我家老爷子1938年的住杨舍"
             re.compile("属" + zodiac + r"的?[^。；;!?！？]{0,6}?" + date),
         ]
 
@@ -296,6 +299,7 @@ class _Ctx:
         self.today = today
         self.cands: list[_Cand] = []
         self.problems: list[str] = []
+        self.spouse_elder = False  # "我在家照顾他": the spouse named is the elder, not "someone else"
         self._index()
 
     def _index(self):
@@ -338,14 +342,30 @@ class _Ctx:
     def about_other(self, start: int, end: int) -> bool:
         """True for "儿子工伤瘫痪", "瘫痪的老伴": the phrase describes someone else."""
         people = list(self.lex.person.finditer(self.t, max(self.clause_start(start, spaces=True), start - 30), start))
-        if people and people[-1].group() in self.lex.other_people:
+        if people and self.is_other(people[-1].group()):
             return True
-        return bool(self.lex.other_after.match(self.t[end:end + 5]))
+        m = self.lex.other_after.match(self.t[end:end + 5])
+        return bool(m) and self.is_other(m.group().lstrip("的"))
+
+    def is_other(self, word: str | None) -> bool:
+        return word in self.lex.other_people and not (self.spouse_elder and word in self.lex.spouse_words)
+
+    def person_subject_before(self, start: int) -> bool:
+        """An elder named right before the phrase as its subject ("我妈是低保户", "老人家卧床不起")."""
+        lex, before = self.lex, self.t[self.clause_start(start, spaces=True):start]
+        people = list(lex.person.finditer(before))
+        if not people or self.is_other(people[-1].group()):
+            return False
+        return bool(re.fullmatch(r"(?:是|都|也|已经|就|还|一直|现在|属于|今年|有|的|早就|老早就|以后|将来)*",
+                                 before[people[-1].end():].strip()))
 
     def polarity(self, start: int, end: int, question: bool = True) -> str | None:
         """'neg', 'hedge' (hypothetical or a question) or None around a phrase."""
         lex, before = self.lex, self.before(start)
         if lex.question_pair.search(before):
+            return "hedge"
+        # "评没评过", "做没做过评估", "能不能自理": an A-not-A question.
+        if lex.a_not_a.search(self.t[max(self.clause_start(start), start - 2):min(self.clause_end(end), end + 2)]):
             return "hedge"
         if lex.neg_before.search(before):
             return "neg"
@@ -355,8 +375,13 @@ class _Ctx:
         if lex.neg_after.match(after):
             return "neg"
         if question and lex.question_after.match(after):
-            return "hedge"
+            # "低保户能领什么" asks about the category; "我妈是低保户能领什么" states, then asks.
+            if lex.question_always.match(after) or not self.person_subject_before(start):
+                return "hedge"
         return None
+
+    def conditional(self, start: int) -> bool:
+        return bool(self.lex.conditional.search(self.t[self.clause_start(start):start]))
 
 
 # --- recognisers --------------------------------------------------------------------
@@ -421,8 +446,9 @@ def _births(ctx: _Ctx):
             if i == 1 and m.group("suf") == "的":
                 # "四一年的": only a bare "<year>年的" phrase, month-less.
                 b = ctx.before(m.start()).strip()
-                if m.group("m") or not m.group().rstrip("的").endswith("年") or (b and not b.endswith("是")):
-                    continue
+                if m.group("m") or not m.group().rstrip("的").endswith("年") \
+                        or (b and not b.endswith("是") and not ctx.lex.elder_ref_end.search(b)):
+                    continue  # "我家老爷子1938年的" is fine
             y = N.parse_year(m.group("y"), ctx.today)
             if y is None:
                 continue
@@ -454,7 +480,7 @@ def _ages(ctx: _Ctx):
         cs = ctx.clause_start(s, spaces=True)
         people = list(lex.person.finditer(t, max(cs, s - 30), s))
         nearest = people[-1].group() if people else None
-        if nearest in lex.other_people:
+        if ctx.is_other(nearest):
             continue
         sui = re.match(r"\s*(周岁|岁)", after)
         end, how = e, None
@@ -472,6 +498,13 @@ def _ages(ctx: _Ctx):
             how = "ref"
         elif re.fullmatch(r"(?:嗯|呃|啊|就是|都|已经|也|是|那个)*", t[cs:s].strip()) and re.match(r"\s*(?:了|啦)", after):
             how = "le"  # "八十一了" as a clause of its own
+        elif 60 <= v <= 110 and "." not in tok and not lex.age_measure.search(before):
+            how = _bare_age(ctx, tok, s, before, after, nearest)
+            if how == "other":
+                continue
+            if how and nearest is None:
+                nearest = how[1]
+                how = how[0]
         if how is None:
             continue
         if v > 130 or (how in ("kw", "ref", "le") and v < 40 and not lex.age_strict_kw.search(before)):
@@ -480,6 +513,29 @@ def _ages(ctx: _Ctx):
             continue
         self_age = nearest in ("我", "本人") and not t[end:end + 1] == "的"
         ctx.add("age", v, s, end, self_age=self_age)
+
+
+def _bare_age(ctx: _Ctx, tok: str, s: int, before: str, after: str, nearest: str | None):
+    """A bare 60-110 in a message about an elder (spoken style, no 岁): "我妈八十三古苏区的",
+    "我奶奶住黄埭八十四了", "我住在观前街附近，八十一". Returns "bare", ("bare", person),
+    "other" (someone else's number) or None."""
+    lex, t = ctx.lex, ctx.t
+    le = re.match(r"\s*(?:了|啦)", after)
+    alone = re.match(r"(?:\s*[嗯呃啊呀哦])*\s*(?:[" + re.escape(_BREAKS) + r"]|$)", after)
+    if nearest is not None:  # a person in the clause: right after them, or any spoken number
+        if lex.elder_ref_end.search(before) or le or alone or not tok.isdigit():
+            return "bare"
+        return None
+    if not (le or alone):
+        return None
+    # No person in this clause: the last one in the message decides ("我奶奶一个人住 住在苍浪那边嗯九十二了").
+    people = list(lex.person.finditer(t, max(0, s - 40), s))
+    if not people:
+        return None
+    last = people[-1].group()
+    if ctx.is_other(last):
+        return "other"
+    return ("bare", last)
 
 
 def _shorthand_age(ctx: _Ctx):
@@ -508,8 +564,8 @@ def _districts(ctx: _Ctx):
         if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
                 or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
             continue
-        if ctx.polarity(s, e, question=False) == "neg":
-            continue
+        if ctx.polarity(s, e, question=False) == "neg" or lex.district_not_before.match(t[e:e + 6]):
+            continue  # "吴江的急难救助多久到账": a local programme, not a home
         ctx.add("district", lex.district_of[alias], s, e)
 
 
@@ -573,7 +629,7 @@ def _care(ctx: _Ctx):
     for m in lex.care_re.finditer(t):
         level, est = lex.care_of[m.group()]
         if lex.care_not_before.match(t[m.end():m.end() + 4]) or ctx.polarity(m.start(), m.end()) \
-                or ctx.about_other(m.start(), m.end()):
+                or lex.care_not_after.search(ctx.before(m.start(), 5)) or ctx.about_other(m.start(), m.end()):
             continue
         if est and lex.act_end.search(t[max(0, m.start() - 6):m.start()]):
             continue  # "大小便不能自理": one activity, left to the daily-activity estimate
@@ -608,9 +664,22 @@ def _economic(ctx: _Ctx):
     lex, t = ctx.lex, ctx.t
     for m in lex.econ_re.finditer(t):
         s, e = m.start(), m.end()
-        if ctx.polarity(s, e) or lex.econ_skip_before.search(ctx.before(s, 6)) or lex.econ_skip_after.match(t[e:e + 6]):
+        if lex.econ_skip_before.search(ctx.before(s, 6)) or lex.econ_skip_after.match(t[e:e + 6]):
             continue
-        ctx.add("economic_status", lex.econ_of[m.group()], s, e)
+        pol = ctx.polarity(s, e)
+        if pol is None:
+            ctx.add("economic_status", lex.econ_of[m.group()], s, e)
+        elif pol == "neg" and (lex.econ_identity_neg.search(ctx.before(s)) or lex.neg_after.match(ctx.after(e))):
+            ctx.add("economic_status", "一般", s, e, weak=True)  # "不是低保户": none of the statuses
+    for m in lex.econ_negatable.finditer(t):  # "啥困难户都不是"
+        if ctx.polarity(m.start(), m.end(), question=False) != "hedge":
+            ctx.add("economic_status", "一般", m.start(), m.end(), weak=True)
+    if not any(c.ex.fact == "economic_status" and not c.weak for c in ctx.cands):
+        # "老伴生病看了好多年，花了好多钱，家里开销大": a medical cause and a heavy cost.
+        cause = lex.econ_cause.search(t)
+        costs = [m for m in lex.econ_cost.finditer(t) if ctx.polarity(m.start(), m.end(), question=False) is None]
+        if cause and costs and ctx.polarity(cause.start(), cause.end(), question=False) != "neg":
+            ctx.add("economic_status", "支出型困难", costs[-1].start(), costs[-1].end())
     for m in lex.econ_general.finditer(t):
         if ctx.polarity(m.start(), m.end(), question=False) is None:
             ctx.add("economic_status", "一般", m.start(), m.end(), weak=True)
@@ -684,17 +753,63 @@ def _subject(ctx: _Ctx):
     lex, t = ctx.lex, ctx.t
     for m in lex.subject_re.finditer(t):
         kind, s = lex.subject_of[m.group()], m.start()
-        if kind == "bare":  # bare 老人: an operator, only at a phrase start
-            if s > 0 and t[s - 1] not in _BREAKS and not t[s - 1].isspace() \
-                    and not lex.bare_elder_after.search(t[max(0, s - 6):s]):
+        if m.group() == "家属" and t[m.end():m.end() + 1] == "于":
+            continue  # "我们家属于低保边缘家庭"
+        if kind == "bare":
+            # Bare 老人: an operator or a relative speaking of the elder ("假如老人搬到昆山",
+            # "家里没人照顾老人"), unless it names a category or the speaker ("失独老人",
+            # "像我这样的老人", "我是老人").
+            left = t[max(0, s - 6):s]
+            at_start = s == 0 or t[s - 1] in _BREAKS or t[s - 1].isspace()
+            if not at_start and not lex.bare_elder_after.search(left) \
+                    and (lex.bare_elder_not_after.search(left) or t[s - 1].isdigit()):
                 continue
             kind = "relative"
         ctx.add("subject", kind, s, m.end())
     for m in lex.role_re.finditer(t):
         ctx.add("subject", "relative", m.start(), m.end())
     for m in lex.ask_re.finditer(t):
-        if m.group("who") not in ("", "我", "我们", "忙", "你", "您"):  # "帮我问一下": the speaker
+        who = m.group("who")
+        if who in ("", "我", "我们", "忙", "你", "您", "俺", "咱"):  # "帮我问一下": the speaker
+            continue
+        if who.startswith("我") and not (lex.subject_re.match(who)
+                                         and lex.subject_of.get(lex.subject_re.match(who).group()) == "relative"):
+            continue  # "帮我取消明天的预约", but "帮我妈申请"
+        if m.group("pre") in "给为" and not (re.search("父母|二老|老人", who) or any(
+                p.group() not in ("我", "俺") for p in lex.person.finditer(who))):
+            continue  # "给你打电话咨询", "我给医生打电话问了"; but "给父母申请"
+        ctx.add("subject", "relative", m.start(), m.end())
+    for m in lex.carer_speaker.finditer(t):  # "我在家照顾他": the speaker looks after the elder
+        gap = m.group("gap")
+        if lex.gap_neg.search(gap) or lex.person.search(gap) or lex.carer_gap_skip.search(gap):
+            continue
+        if ctx.polarity(m.start(), m.end(), question=False) is None:
             ctx.add("subject", "relative", m.start(), m.end())
+
+
+def _spouse_elder(ctx: _Ctx) -> bool:
+    """The speaker looks after their spouse ("老伴瘫了，我在家照顾他"): the spouse is the elder."""
+    lex = ctx.lex
+    for m in lex.carer_speaker.finditer(ctx.t):
+        gap, obj = m.group("gap"), m.group("obj")
+        if lex.gap_neg.search(gap) or lex.person.search(gap) or lex.carer_gap_skip.search(gap):
+            continue
+        if obj in lex.spouse_words or (obj in ("他", "她") and any(w in ctx.t for w in lex.spouse_words)):
+            return True
+    return False
+
+
+def _infer_self(ctx: _Ctx):
+    """No subject word was said: a first person stating a profile fact ("我住在木渎",
+    "我不是低保户") or asking for care for themselves ("女儿每天过来照顾我") is the elder."""
+    lex = ctx.lex
+    if any(c.ex.fact == "subject" for c in ctx.cands):
+        return
+    me = next((m for m in lex.first_person.finditer(ctx.t) if m.group("me")), None)
+    if me is None:
+        return
+    if any(c.ex.fact != "subject" for c in ctx.cands) or lex.self_need.search(ctx.t):
+        ctx.add("subject", "self", me.start(), me.end(), weak=True)
 
 
 # --- daily activities -----------------------------------------------------------------
@@ -839,6 +954,7 @@ _RECOGNISERS = (_births, _ages, _districts, _hukou, _medical, _care, _economic, 
 def _run(text: str, today: _dt.date, requested: str | None) -> ExtractionResult:
     ctx = _Ctx(text[:MAX_TEXT], today)
     _mask_numbers(ctx)
+    ctx.spouse_elder = _spouse_elder(ctx)
     for recognise in _RECOGNISERS:
         recognise(ctx)
     _bool_phrases(ctx, "dementia", ctx.lex.dementia, skip_other=True)
@@ -851,6 +967,7 @@ def _run(text: str, today: _dt.date, requested: str | None) -> ExtractionResult:
             ctx.add("care_level", level, s, e, estimated=True)
     if requested and not any(c.ex.fact == requested for c in ctx.cands if not c.weak):
         _answer(ctx, requested)
+    _infer_self(ctx)
     return _resolve(ctx)
 
 
@@ -883,6 +1000,8 @@ def _resolve(ctx: _Ctx) -> ExtractionResult:
         result.facts[fact] = winner.value
         if winner.estimated:
             result.estimated.add(fact)
+        if fact != "subject" and ctx.conditional(winner.start):
+            result.hypothetical.add(fact)
         result.spans.extend(c.ex for c in chosen)
     result.spans.sort(key=lambda x: (x.start, x.end))
     return result

@@ -89,6 +89,8 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
         # One entity per fact: the winning (last) mention, as ExtractionResult decided.
         last = {}
         for span in result.spans:
+            if span.fact in result.hypothetical:
+                continue  # "如果评上重度失能" states nothing about the elder; what-if reads it itself
             if span.fact in result.facts and span.value == result.facts[span.fact]:
                 last[span.fact] = span
         entities = []
