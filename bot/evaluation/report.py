@@ -69,7 +69,9 @@ async def _parse_all(model: Path, texts: list[str]) -> list[dict]:
 
 
 def predicted_facts(parse: dict) -> dict:
-    return {e["entity"]: e["value"] for e in parse.get("entities", []) if e.get("extractor") == "FactExtractor"}
+    """What the advisor understood: stated facts (entities) and, for a what-if, the supposed ones."""
+    facts = {e["entity"]: e["value"] for e in parse.get("entities", []) if e.get("extractor") == "FactExtractor"}
+    return {**(parse.get("hypothetical_facts") or {}), **facts}
 
 
 def score(items: list[dict], parses: list[dict]) -> dict:

@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 FACT_PROBLEMS = "fact_problems"
 ESTIMATED_FACTS = "estimated_facts"
+HYPOTHETICAL_FACTS = "hypothetical_facts"   # "如果评上重度失能": for what-if, never a slot
 
 
 @DefaultV1Recipe.register(
@@ -77,6 +78,8 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             message.set(FACT_PROBLEMS, list(result.problems), add_to_output=True)
             message.set(ESTIMATED_FACTS, sorted(result.estimated), add_to_output=True)
+            message.set(HYPOTHETICAL_FACTS, {f: result.facts[f] for f in sorted(result.hypothetical)
+                                             if f in result.facts}, add_to_output=True)
         return messages
 
     def _requested(self, message: Message) -> Optional[Text]:

@@ -1,0 +1,53 @@
+"""Rasa 3.6 NLU component: a message that states facts about the elder is an `inform`.
+
+Short answers like "在周庄", "86了" or "不是低保户" share few character n-grams with any
+intent, so the classifier may fall back or read them as a greeting or a "no". When the
+deterministic FactExtractor found a fact about the elder in such a message, the fact is
+the stronger evidence. Pipeline position: after FactExtractor and FallbackClassifier.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class IntentFromFacts(GraphComponent, IntentClassifier):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # intents a message stating a fact is unlikely to really be
+            "overridable": ["nlu_fallback", "greet", "goodbye", "thank", "out_of_scope", "affirm", "deny"],
+            # facts that say who is talking, not what the elder's situation is
+            "ignore_facts": ["subject"],
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "IntentFromFacts":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get("name") not in self._config["overridable"]:
+                continue
+            facts = [e for e in message.get(ENTITIES, []) if e.get("extractor") == "FactExtractor"
+                     and e.get("entity") not in self._config["ignore_facts"]]
+            if not facts:
+                continue
+            message.set(INTENT, {"name": "inform", "confidence": 1.0}, add_to_output=True)
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "inform"]
+            message.set(INTENT_RANKING_KEY, [{"name": "inform", "confidence": 1.0}] + ranking,
+                        add_to_output=True)
+        return messages
