@@ -24,7 +24,7 @@ from bot.nlu.facts_extractor import extract
 from . import kb_access
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field,
                               messages, relationship_from_text, spec, store)
-from .phrasing import fact_buttons, numbered, payload, question
+from .phrasing import numbered, payload, wording
 from .profile import DONT_KNOW, FACTS, coerce, engine_profile, known_profile
 
 logger = logging.getLogger(__name__)
@@ -144,6 +144,10 @@ class ValidateBookingForm(FormValidationAction):
             if field == "booking_date":
                 events.append(SlotSet("time_slot", None))
             return events
+        level = coerce("care_level", changed.get("care_level"))
+        if level and tracker.get_slot("care_assessed") is not True:  # as in the advice form: say it is a guess
+            dispatcher.utter_message(text=wording()["care_estimate"].format(care_level=level))
+            events.append(SlotSet("care_estimated", True))
         if _kind(tracker) == "waitlist" and not changed.get("booking_confirmed"):
             stop = self._waitlist_refusal(tracker, dispatcher)
             if stop:

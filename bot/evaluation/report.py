@@ -63,7 +63,9 @@ async def _parse_all(model: Path, texts: list[str]) -> list[dict]:
 
     from rasa.core.agent import Agent
     from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
     configure_logging_and_warnings(logging.WARNING)  # Rasa's debug log would print every text
+    configure_structlog(logging.WARNING)
     agent = Agent.load(str(model))
     return [await agent.parse_message(t) for t in texts]
 

@@ -23,8 +23,9 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # intents a message stating a fact is unlikely to really be
-            "overridable": ["nlu_fallback", "greet", "goodbye", "thank", "out_of_scope", "affirm", "deny"],
+            # intents a message stating a fact is unlikely to really be; not goodbye ("88啦")
+            # nor out_of_scope ("去周庄怎么坐车" names a town but is no answer)
+            "overridable": ["nlu_fallback", "greet", "thank", "affirm", "deny"],
             # facts that say who is talking, not what the elder's situation is
             "ignore_facts": ["subject"],
         }
