@@ -89,33 +89,30 @@ class ValidateLookupForm(FormValidationAction):
         return [SlotSet(slot, None), SlotSet("lookup_tries", tries + 1)]
 
 
-class ActionAskLookupReference(Action):
+class ActionAskLookup(Action):
+    """Asks one lookup slot; the wording is in WORDING."""
+    slot, wording_key, buttons = "", "", ()
+
     def name(self) -> str:
-        return "action_ask_lookup_reference"
+        return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=WORDING["ask_reference"])
+        text = WORDING[self.wording_key].format(reference=tracker.get_slot("lookup_reference"))
+        dispatcher.utter_message(text=text, buttons=[dict(b) for b in self.buttons])
         return []
 
 
-class ActionAskLookupPhone(Action):
-    def name(self) -> str:
-        return "action_ask_lookup_phone"
-
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(text=WORDING["ask_phone"])
-        return []
+class ActionAskLookupReference(ActionAskLookup):
+    slot, wording_key = "lookup_reference", "ask_reference"
 
 
-class ActionAskLookupConfirmed(Action):
-    def name(self) -> str:
-        return "action_ask_lookup_confirmed"
+class ActionAskLookupPhone(ActionAskLookup):
+    slot, wording_key = "lookup_phone", "ask_phone"
 
-    async def run(self, dispatcher, tracker, domain):
-        dispatcher.utter_message(
-            text=WORDING["ask_cancel"].format(reference=tracker.get_slot("lookup_reference")),
-            buttons=[{"title": "1. 确定取消", "payload": "/affirm"}, {"title": "2. 不取消", "payload": "/deny"}])
-        return []
+
+class ActionAskLookupConfirmed(ActionAskLookup):
+    slot, wording_key = "lookup_confirmed", "ask_cancel"
+    buttons = ({"title": "1. 确定取消", "payload": "/affirm"}, {"title": "2. 不取消", "payload": "/deny"})
 
 
 class ActionStartLookup(Action):

@@ -589,17 +589,22 @@ def _place_value(ctx: _Ctx, place: str) -> bool:
     return place in ctx.lex.sz_places
 
 
-def _hukou(ctx: _Ctx):
-    lex, t = ctx.lex, ctx.t
-    for pat in (lex.hukou_a, lex.hukou_b):
-        for m in pat.finditer(t):
-            value = _place_value(ctx, m.group("p"))
+def _place_statements(ctx: _Ctx, fact: str, patterns) -> None:
+    """"户口在苏州" / "医保在外地": true when the place is in Suzhou; a negation flips it."""
+    for pat in patterns:
+        for m in pat.finditer(ctx.t):
             pol = ctx.polarity(m.start(), m.end())
             if pol == "hedge":
                 continue
+            value = _place_value(ctx, m.group("p"))
             if (pol == "neg") != bool(m.groupdict().get("neg")):
                 value = not value
-            ctx.add("hukou", value, m.start(), m.end())
+            ctx.add(fact, value, m.start(), m.end())
+
+
+def _hukou(ctx: _Ctx):
+    lex, t = ctx.lex, ctx.t
+    _place_statements(ctx, "hukou", (lex.hukou_a, lex.hukou_b))
     for m in lex.hukou_moved.finditer(t):
         ctx.add("hukou", not lex.gap_neg.search(m.group("gap")), m.start(), m.end())
     _bool_phrases(ctx, "hukou", lex.hukou_phrases)
@@ -611,16 +616,8 @@ def _hukou(ctx: _Ctx):
 
 
 def _medical(ctx: _Ctx):
-    lex, t = ctx.lex, ctx.t
-    for pat in (lex.med_a, lex.med_b):
-        for m in pat.finditer(t):
-            value = _place_value(ctx, m.group("p"))
-            pol = ctx.polarity(m.start(), m.end())
-            if pol == "hedge":
-                continue
-            if (pol == "neg") != bool(m.groupdict().get("neg")):
-                value = not value
-            ctx.add("medical_insured", value, m.start(), m.end())
+    lex = ctx.lex
+    _place_statements(ctx, "medical_insured", (lex.med_a, lex.med_b))
     _bool_phrases(ctx, "medical_insured", lex.med_phrases)
 
 
