@@ -22,6 +22,7 @@ from bot.nlu.booking_parsing import parse_date, parse_phone, parse_service_type,
 from bot.nlu.facts_extractor import extract
 
 from . import kb_access
+from .advice_form import value_before_this_turn
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field,
                               messages, relationship_from_text, spec, store)
 from .phrasing import numbered, payload, wording
@@ -145,6 +146,8 @@ class ValidateBookingForm(FormValidationAction):
                 events.append(SlotSet("time_slot", None))
             return events
         level = coerce("care_level", changed.get("care_level"))
+        if level == coerce("care_level", value_before_this_turn(tracker, "care_level")):
+            level = None  # known before this message: said already
         if level and tracker.get_slot("care_assessed") is not True:  # as in the advice form: say it is a guess
             dispatcher.utter_message(text=wording()["care_estimate"].format(care_level=level))
             events.append(SlotSet("care_estimated", True))

@@ -182,3 +182,14 @@ def test_twenty_concurrent_waitlist_confirmations_store_one(advisor):
     assert len(references) == 1                       # every family member gets the same number
     stored = [b for b in store_of(advisor).list(kind="waitlist") if b.phone == phone]
     assert len(stored) == 1
+
+
+def test_switching_to_a_booking_keeps_facts_and_does_not_repeat_itself(advisor):
+    chat = advisor.chat()
+    chat.say("我妈今年83岁住在姑苏区有苏州户口")
+    estimate = chat.say("洗澡要人帮")
+    assert "估计属于" in Chat.texts(estimate)
+    switched = chat.say("帮我预约上门助浴")
+    text = Chat.texts(switched)
+    assert "居家养老服务预约" in text and "估计属于" not in text
+    assert "哪一天" in text        # the service came with the request; the date is next
