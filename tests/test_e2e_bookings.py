@@ -193,3 +193,22 @@ def test_switching_to_a_booking_keeps_facts_and_does_not_repeat_itself(advisor):
     text = Chat.texts(switched)
     assert "居家养老服务预约" in text and "估计属于" not in text
     assert "哪一天" in text        # the service came with the request; the date is next
+
+
+@pytest.mark.parametrize("request_text,prefix,kind", [
+    ("帮我妈申请能力评估", "PG-", "assessment"),
+    ("想约个养老顾问当面聊聊", "GW-", "advisor"),
+])
+def test_assessment_and_advisor_requests(advisor, request_text, prefix, kind):
+    chat = advisor.chat()
+    reply = chat.say(request_text)
+    for answer in ["下周一下午", "吴中区木渎镇金山路12号", "0512-66881234", "儿子"]:
+        if "请核对" in Chat.texts(reply):
+            break
+        reply = chat.say(answer)
+    assert "请核对" in Chat.texts(reply), "\n".join(chat.transcript)
+    assert "0512****1234" in Chat.texts(reply)
+    reference = REFERENCE.search(Chat.texts(chat.say(button(reply, "确认")))).group()
+    assert reference.startswith(prefix)
+    booking = store_of(advisor).get(reference)
+    assert booking.kind == kind and booking.time_slot == "下午" and booking.phone == "0512-66881234"
