@@ -42,6 +42,16 @@ def write_endpoints(settings: Settings, action_port: int) -> Path:
     return path
 
 
+def _die_with_parent() -> None:
+    """Children get SIGTERM if `eldercare serve` itself is killed (even with SIGKILL), so no
+    orphaned server keeps its port. Linux only; elsewhere a clean stop still ends them."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
 def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
@@ -80,7 +90,7 @@ class Advisor:
             out = open(self.log_dir / log_name, "ab")
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
         return subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                env=env, start_new_session=True)
+                                env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
     def start(self, timeout: float = 180) -> None:
         model = model_path(self.settings)

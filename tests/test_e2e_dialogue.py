@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -205,3 +206,22 @@ def test_what_if_answers_without_changing_the_profile(advisor):
     chat.say("如果评上重度失能呢")
     again, _ = converse(chat, "我能享受什么政策", persona)
     assert again["profile"]["age"] == 79 and again["profile"]["care_level"] == "轻度失能"
+
+
+def test_servers_do_not_outlive_a_killed_serve(tmp_path):
+    """Even a SIGKILL of `eldercare serve` (no chance to clean up) ends both servers."""
+    import signal
+    import time
+
+    from e2e_support import Advisor
+    running = Advisor(tmp_path)
+    children = [int(p) for p in open(f"/proc/{running.proc.pid}/task/{running.proc.pid}/children").read().split()]
+    assert len(children) == 2
+    running.proc.send_signal(signal.SIGKILL)
+    running.proc.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.5)
+    alive = [c for c in children if os.path.exists(f"/proc/{c}")
+             and open(f"/proc/{c}/stat").read().split()[2] != "Z"]
+    assert not alive
