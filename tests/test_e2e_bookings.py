@@ -29,6 +29,16 @@ def button(messages, title_part: str) -> str:
     raise AssertionError(f"no button {title_part!r} in {messages}")
 
 
+def answer_until_summary(chat: Chat, reply: list[dict], answers: list[str]) -> list[dict]:
+    """Give the answers in order until the advisor shows the summary to confirm."""
+    for answer in answers:
+        if "请核对" in Chat.texts(reply):
+            break
+        reply = chat.say(answer)
+    assert "请核对" in Chat.texts(reply), "\n".join(chat.transcript)
+    return reply
+
+
 def book_bath(chat: Chat, phone: str = PHONE) -> list[dict]:
     """A home-care booking up to the summary; returns the summary messages."""
     chat.say("我想给我妈预约上门助浴")
@@ -96,12 +106,8 @@ def test_change_one_field_at_the_summary(advisor):
 def test_waitlist_application_gets_reference_and_queue_position(advisor):
     chat = advisor.chat()
     chat.say("我妈今年82岁，住在相城区，有苏州户口")
-    reply = chat.say("帮我妈申请公办养老院排队")
-    for answer in ["低保户", "好几样都要人帮", "不是", "相城区", "13811112222", "女儿"]:
-        if REFERENCE.search(Chat.texts(reply)) or "请核对" in Chat.texts(reply):
-            break
-        reply = chat.say(answer)
-    assert "请核对" in Chat.texts(reply)
+    reply = answer_until_summary(chat, chat.say("帮我妈申请公办养老院排队"),
+                                 ["低保户", "好几样都要人帮", "不是", "相城区", "13811112222", "女儿"])
     done = chat.say(button(reply, "确认"))
     text = Chat.texts(done)
     reference = REFERENCE.search(text).group()
@@ -168,12 +174,7 @@ def test_twenty_concurrent_waitlist_confirmations_store_one(advisor):
     for _ in range(20):
         chat = advisor.chat()
         chat.say("我妈今年82岁，住在相城区，有苏州户口，低保户，半失能，不是失独家庭")
-        reply = chat.say("帮她申请公办养老院排队")
-        for answer in ["相城区", phone, "女儿"]:
-            if "请核对" in Chat.texts(reply):
-                break
-            reply = chat.say(answer)
-        assert "请核对" in Chat.texts(reply), "\n".join(chat.transcript)
+        reply = answer_until_summary(chat, chat.say("帮她申请公办养老院排队"), ["相城区", phone, "女儿"])
         chats.append(chat)
         numbers.append(button(reply, "确认"))
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
@@ -201,12 +202,8 @@ def test_switching_to_a_booking_keeps_facts_and_does_not_repeat_itself(advisor):
 ])
 def test_assessment_and_advisor_requests(advisor, request_text, prefix, kind):
     chat = advisor.chat()
-    reply = chat.say(request_text)
-    for answer in ["下周一下午", "吴中区木渎镇金山路12号", "0512-66881234", "儿子"]:
-        if "请核对" in Chat.texts(reply):
-            break
-        reply = chat.say(answer)
-    assert "请核对" in Chat.texts(reply), "\n".join(chat.transcript)
+    reply = answer_until_summary(chat, chat.say(request_text),
+                                 ["下周一下午", "吴中区木渎镇金山路12号", "0512-66881234", "儿子"])
     assert "0512****1234" in Chat.texts(reply)
     reference = REFERENCE.search(Chat.texts(chat.say(button(reply, "确认")))).group()
     assert reference.startswith(prefix)
