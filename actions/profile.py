@@ -19,8 +19,11 @@ def coerce(name: str, value: Any) -> Any:
         value = int(value)
     if fact.type == "bool" and isinstance(value, str):
         value = {"true": True, "false": False}.get(value.lower(), value)
-    if name == "disability_grade" and isinstance(value, (str, float)) and str(value).rstrip(".0").isdigit():
-        value = int(float(value))
+    if name == "disability_grade" and isinstance(value, (str, float)) and value != "none":
+        try:  # "2" or 2.0 from a payload; anything else stays as is and is refused below
+            value = int(float(value)) if float(value).is_integer() else value
+        except ValueError:
+            pass
     if isinstance(value, str) and fact.type == "int" and value.isdigit():
         value = int(value)
     return value if fact.accepts(value) else None

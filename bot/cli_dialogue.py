@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 import time
 
 from .serve import MODEL_NAME, Advisor, _bin, model_path

@@ -13,8 +13,6 @@ from .schema import Policy
 
 STATUS = {TRUE: "eligible", POSSIBLE: "possible", UNKNOWN: "unknown", FALSE: "not_eligible"}
 STATUS_ORDER = {"eligible": 0, "possible": 1, "unknown": 2, "not_eligible": 3}
-STATUS_ZH = {"eligible": "可以享受", "possible": "可能可以", "unknown": "还要再了解",
-             "not_eligible": "暂不符合"}
 
 
 @dataclass(slots=True)

@@ -261,19 +261,6 @@ def _not(child):
     return node
 
 
-def facts_used(node: Any) -> set[str]:
-    """Every fact a (validated) condition tree reads."""
-    if isinstance(node, dict):
-        found = {node["fact"]} if "fact" in node else set()
-        for key in ("all", "any"):
-            for child in node.get(key, ()):
-                found |= facts_used(child)
-        if "not" in node:
-            found |= facts_used(node["not"])
-        return found
-    return set()
-
-
 def can_be_possible(node: Any) -> bool:
     """True if the tree has a marker that can make a result 'possible'."""
     if isinstance(node, dict):

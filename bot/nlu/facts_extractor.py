@@ -211,7 +211,7 @@ class _Lex:
         self.dis_not_after = tuple(dg["not_after"])
         fp = d["family_planning_special"]
         self.fp_phrases = self._phrases({"true": fp["true"]})
-        self.fp_re = c(_alt(fp["only_child"]) + f"(?P<gap>[^。；;!?！？\\n]{{0,8}}?)" + _alt(fp["loss"]))
+        self.fp_re = c(_alt(fp["only_child"]) + "(?P<gap>[^。；;!?！？\\n]{0,8}?)" + _alt(fp["loss"]))
         self.emergency = self._phrases({"true": d["emergency"]["true"], "false": d["emergency"]["false"]})
         fc = d["family_caregiver"]
         self.carer_phrases = self._phrases({"true": fc["true"], "false": fc["false"]})

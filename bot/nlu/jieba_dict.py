@@ -6,7 +6,6 @@ them into longer tokens (a known Chinese-NLU pitfall with Rasa's JiebaTokenizer)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import yaml
 
