@@ -26,7 +26,7 @@ from .advice_form import value_before_this_turn
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field,
                               messages, relationship_from_text, spec, store)
 from .phrasing import numbered, payload, wording
-from .profile import DONT_KNOW, FACTS, coerce, engine_profile, known_profile
+from .profile import DONT_KNOW, FACTS, coerce, known_profile
 
 logger = logging.getLogger(__name__)
 HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye",
@@ -200,7 +200,7 @@ class ValidateBookingForm(FormValidationAction):
                 booking_date=dt.date.fromisoformat(slots["booking_date"]) if slots.get("booking_date") else None,
                 time_slot=slots.get("time_slot"), address=slots.get("address"),
                 district=profile.get("district"), institution=slots.get("preferred_place"),
-                priority_tier=tier, profile=engine_profile(profile) if kind == "waitlist" else None,
+                priority_tier=tier, profile=profile if kind == "waitlist" else None,
                 today=kb_access.today())
             crash_point("after_commit")
         except BookingError as exc:

@@ -9,7 +9,6 @@ from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 from policy_kb.service import knowledge_base
 
-from .profile import engine_profile
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +26,7 @@ def today() -> dt.date:
 
 
 def results_for(profile: dict):
-    return evaluate(kb(), engine_profile(profile), today())
+    return evaluate(kb(), profile, today())
 
 
 def next_question(profile: dict, skip: set[str]) -> str | None:

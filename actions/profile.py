@@ -41,17 +41,3 @@ def known_profile(slots: Mapping[str, Any]) -> dict:
 
 def dont_know_facts(slots: Mapping[str, Any]) -> set[str]:
     return {name for name in FACT_NAMES if slots.get(name) == DONT_KNOW}
-
-
-def engine_profile(profile: Mapping[str, Any]) -> dict:
-    """The profile the engine evaluates.
-
-    The brief: a dementia diagnosis moves the care level one step worse. An official
-    assessment already accounts for it, so only an unassessed (estimated) level moves.
-    """
-    out = dict(profile)
-    level = out.get("care_level")
-    if out.get("dementia") is True and level and out.get("care_assessed") is not True:
-        levels = FACTS["care_level"].values
-        out["care_level"] = levels[min(levels.index(level) + 1, len(levels) - 1)]
-    return out

@@ -13,7 +13,7 @@ from policy_kb.engine import evaluate_policy, what_if
 
 from . import kb_access
 from .phrasing import card, describe_value, numbered, payload, who, wording
-from .profile import engine_profile, known_profile
+from .profile import known_profile
 
 PAGE = 3
 # "如果评上重度失能呢" states a fact hypothetically; the extractor (rightly) ignores
@@ -119,7 +119,7 @@ class ActionAnswerPolicy(Action):
             return []
         policy = kb_access.kb().get(hits[0].id)
         profile = known_profile(tracker.slots)
-        result = evaluate_policy(policy, engine_profile(profile), kb_access.today())
+        result = evaluate_policy(policy, kb_access.kb().derive(profile)[0], kb_access.today())
         lines = [w["policy_answer"].format(name=policy.name, summary=policy.summary,
                                            benefit=result.benefit, where=policy.apply["where"])]
         if policy.apply.get("documents"):
@@ -149,9 +149,7 @@ class ActionWhatIf(Action):
             dispatcher.utter_message(text=w["what_if_ask"])
             return []
         described = "，".join(describe_value(k, v) for k, v in changes.items())
-        before, after = engine_profile(profile), engine_profile({**profile, **changes})
-        effective = {k: v for k, v in after.items() if before.get(k) != v}
-        diff = what_if(kb_access.kb(), before, effective, kb_access.today())
+        diff = what_if(kb_access.kb(), profile, changes, kb_access.today())
         diff = [d for d in diff if d["before"]["status"] != d["after"]["status"]
                 or d["before"]["priority_tier"] != d["after"]["priority_tier"]]
         if not diff:

@@ -85,8 +85,8 @@ def cmd_evaluate(args) -> int:
                "changed": what_if(kb, profile, changes, as_of)}
     else:
         results = evaluate(kb, profile, as_of, validate=False)
-        out = {"as_of": as_of.isoformat(), "results": [r.to_dict() for r in results],
-               "next_fact": next_fact(kb, results)}
+        out = {"as_of": as_of.isoformat(), "derived": kb.derive(profile)[1],
+               "results": [r.to_dict() for r in results], "next_fact": next_fact(kb, results)}
     print(json.dumps(out, ensure_ascii=False, indent=2))
     return 0
 

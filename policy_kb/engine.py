@@ -88,6 +88,7 @@ def evaluate(kb: KnowledgeBase, profile: Mapping, as_of: dt.date | None = None,
     """Results for every policy, best status first (then the KB's rank)."""
     if validate:
         profile = validate_profile(profile, kb.facts)
+    profile, _ = kb.derive(profile)  # derived facts (derived.yml) first: one truth for every caller
     as_of = as_of or dt.date.today()
     results = [evaluate_policy(p, profile, as_of) for p in kb.policies]
     results.sort(key=lambda r: STATUS_ORDER[r.status])  # stable: keeps rank order within a status

@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from .derived import Derivation, derive, load_derivations
 from .facts import Fact, load_facts
 from .rules import RuleError
 from .schema import Policy, PolicyFileError, compile_policy
@@ -27,10 +28,16 @@ def _json_safe(value: Any) -> Any:
 
 
 class KnowledgeBase:
-    def __init__(self, policies: list[Policy], facts: Mapping[str, Fact]):
+    def __init__(self, policies: list[Policy], facts: Mapping[str, Fact],
+                 derivations: Iterable[Derivation] | None = None):
         self.facts = dict(facts)
         self.policies = sorted(policies, key=lambda p: (p.rank, p.id))
         self.by_id = {p.id: p for p in self.policies}
+        self.derivations = tuple(load_derivations() if derivations is None else derivations)
+
+    def derive(self, profile: Mapping) -> tuple[dict, list[dict]]:
+        """The profile the rules see (derived.yml applied), and the derivations that changed it."""
+        return derive(profile, self.derivations, self.facts)
 
     def __len__(self) -> int:
         return len(self.policies)

@@ -1,5 +1,5 @@
 """From slots to the engine's profile: don't-know answers, coercion, the dementia step."""
-from actions.profile import DONT_KNOW, dont_know_facts, engine_profile, known_profile
+from actions.profile import DONT_KNOW, dont_know_facts, known_profile
 from bot.serve import tracker_store_config
 
 
@@ -8,16 +8,6 @@ def test_known_profile_drops_unknown_and_invalid_values():
              "economic_status": "有钱", "disability_grade": "2", "requested_slot": "living"}
     assert known_profile(slots) == {"age": 85, "district": "姑苏区", "hukou": True, "disability_grade": 2}
     assert dont_know_facts(slots) == {"living"}
-
-
-def test_dementia_moves_an_estimated_level_one_step():
-    assert engine_profile({"care_level": "轻度失能", "dementia": True})["care_level"] == "中度失能"
-    assert engine_profile({"care_level": "完全失能", "dementia": True})["care_level"] == "完全失能"
-
-
-def test_dementia_does_not_move_an_assessed_level():
-    profile = {"care_level": "轻度失能", "dementia": True, "care_assessed": True}
-    assert engine_profile(profile)["care_level"] == "轻度失能"
 
 
 def test_tracker_store_follows_the_database_url(tmp_path):

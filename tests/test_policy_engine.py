@@ -99,7 +99,7 @@ def test_cli_evaluate_contract(tmp_path):
                            "--as-of", "2026-11-29"], capture_output=True, text=True, env=env, check=True)
     out = json.loads(proc.stdout)
     assert out["as_of"] == "2026-11-29"
-    assert set(out) == {"as_of", "results", "next_fact"}
+    assert set(out) == {"as_of", "derived", "results", "next_fact"} and out["derived"] == []
     first = out["results"][0]
     assert {"id", "name", "status", "reasons", "missing", "benefit", "apply"} <= set(first)
     waitlist = next(r for r in out["results"] if r["id"] == "public_care_home_waitlist")
