@@ -18,15 +18,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.bookings import BookingError, idempotency_key
-from bot.nlu.booking_parsing import parse_date, parse_phone, parse_service_type, parse_slot, phone_problem
-from bot.nlu.facts_extractor import extract
+from bot.nlu.booking_parsing import (parse_addressed_as, parse_date, parse_phone, parse_service_type, parse_slot,
+                                     phone_problem)
 
 from . import kb_access
-from .advice_form import value_before_this_turn
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field,
                               messages, relationship_from_text, spec, store)
-from .phrasing import numbered, payload, wording
 from .profile import DONT_KNOW, FACTS, coerce, known_profile
+from .render import numbered, payload, wording
+from .turn import latest_turn
 
 logger = logging.getLogger(__name__)
 HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye",
@@ -74,14 +74,17 @@ class ValidateBookingForm(FormValidationAction):
                   if e.get("entity") in BOOKING_SLOTS and e.get("extractor") != "FactExtractor"]
         if events or not requested:
             return events
-        if requested in FACTS:  # a waitlist fact the tier depends on
-            if intent == "dont_know":
+        if requested in FACTS:  # a waitlist fact the tier depends on: read from the pipeline's output
+            turn = latest_turn(tracker)
+            if intent == "dont_know" or ("dont_know" in turn.cues and not turn.facts):
                 return [SlotSet(requested, DONT_KNOW)]
-            result = extract(text, today=kb_access.today(), requested=requested)
-            return [SlotSet(k, v) for k, v in result.facts.items() if k in FACTS and k not in result.hypothetical]
-        return self._parse_field(requested, text, intent, dispatcher)
+            facts = {k: v for k, v in turn.facts.items() if k != "subject"}
+            if requested not in facts and turn.reading(requested) is not None:
+                facts[requested] = turn.reading(requested)
+            return [SlotSet(k, v) for k, v in facts.items() if tracker.get_slot(k) != v]
+        return self._parse_field(requested, text, intent, dispatcher, tracker)
 
-    def _parse_field(self, field: str, text: str, intent, dispatcher) -> list[EventType]:
+    def _parse_field(self, field: str, text: str, intent, dispatcher, tracker: Tracker) -> list[EventType]:
         msg = messages()
         today = kb_access.today()
         if field == "booking_confirmed":
@@ -123,8 +126,16 @@ class ValidateBookingForm(FormValidationAction):
         if field == "relationship":
             value = relationship_from_text(text)
             return [SlotSet(field, value)] if value else []
+        if field == "addressed_as":
+            value, full_name = parse_addressed_as(text)
+            if value:
+                return [SlotSet(field, value)]
+            if full_name:
+                dispatcher.utter_message(text=msg["name_not_address"])
+                return [SlotSet(field, None)]
+            return []
         if field == "preferred_place":
-            district = extract(text, today=today).facts.get("district")
+            district = latest_turn(tracker).facts.get("district")
             if district or len(text) >= 2:
                 return [SlotSet(field, district or text[:60])]
             return []
@@ -145,9 +156,7 @@ class ValidateBookingForm(FormValidationAction):
             if field == "booking_date":
                 events.append(SlotSet("time_slot", None))
             return events
-        level = coerce("care_level", changed.get("care_level"))
-        if level == coerce("care_level", value_before_this_turn(tracker, "care_level")):
-            level = None  # known before this message: said already
+        level = coerce("care_level", changed.get("care_level"))  # only new values are extracted
         if level and tracker.get_slot("care_assessed") is not True:  # as in the advice form: say it is a guess
             dispatcher.utter_message(text=wording()["care_estimate"].format(care_level=level))
             events.append(SlotSet("care_estimated", True))
@@ -199,6 +208,7 @@ class ValidateBookingForm(FormValidationAction):
                 phone=slots.get("phone"), idempotency_key=key, service_type=slots.get("service_type"),
                 booking_date=dt.date.fromisoformat(slots["booking_date"]) if slots.get("booking_date") else None,
                 time_slot=slots.get("time_slot"), address=slots.get("address"),
+                addressed_as=slots.get("addressed_as"),
                 district=profile.get("district"), institution=slots.get("preferred_place"),
                 priority_tier=tier, profile=profile if kind == "waitlist" else None,
                 today=kb_access.today())
@@ -221,7 +231,10 @@ class ActionAskBookingField(Action):
         definition = spec()["fields"][self.field]
         buttons = numbered([(label, payload("inform", {self.field: value}))
                             for value, label in definition.get("options", [])])
-        dispatcher.utter_message(text=definition["question"], buttons=buttons)
+        text = definition["question"]
+        if tracker.get_slot("subject") == "self":
+            text = definition.get("question_self", text)
+        dispatcher.utter_message(text=text, buttons=buttons)
         return []
 
 
@@ -271,9 +284,17 @@ class ActionStartBooking(Action):
         slot = parse_slot(text) or (answer.slot if answer else None)
         if slot:
             events.append(SlotSet("time_slot", slot))
-        if tracker.get_slot("subject") == "self":
-            events.append(SlotSet("relationship", "本人"))
-        dispatcher.utter_message(text=f"好的，帮您办{spec()['kinds'][kind]['name']}。")
+        turn = latest_turn(tracker)
+        # facts said with the request ("帮我妈约助浴，她住姑苏区") are kept like any others
+        events += [SlotSet(k, v) for k, v in turn.facts.items() if k != "subject" and tracker.get_slot(k) != v]
+        subject = tracker.get_slot("subject") or turn.subject
+        if turn.subject and tracker.get_slot("subject") is None:
+            events.append(SlotSet("subject", turn.subject))
+        # who is filing it, from what was said earlier ("我妈…" -> 子女): never asked again
+        relation = turn.relation or tracker.get_slot("speaker_relation") or ("本人" if subject == "self" else None)
+        if relation:
+            events.append(SlotSet("relationship", relation))
+        dispatcher.utter_message(text=messages()["starting"].format(name=spec()["kinds"][kind]["name"]))
         return events
 
 

@@ -16,7 +16,7 @@ from bot.settings import Settings
 FIELDS_FILE = Path(__file__).with_name("booking_fields.yml")
 INTENT_KIND = {"book_service": "home_service", "apply_waitlist": "waitlist",
                "request_assessment": "assessment", "book_advisor": "advisor"}
-BOOKING_SLOTS = ("booking_kind", "service_type", "booking_date", "time_slot", "address", "phone",
+BOOKING_SLOTS = ("booking_kind", "service_type", "booking_date", "time_slot", "address", "addressed_as", "phone",
                  "relationship", "preferred_place", "booking_confirmed", "booking_change",
                  "booking_changing", "booking_reference")
 WEEKDAYS = "一二三四五六日"

@@ -2,7 +2,7 @@
 from rasa_sdk import Action
 from rasa_sdk.events import Restarted
 
-from .phrasing import wording
+from .render import wording
 
 
 class ActionRestart(Action):

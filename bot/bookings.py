@@ -72,6 +72,7 @@ class Booking:
     booking_date: dt.date | None
     time_slot: str | None
     address: str | None
+    addressed_as: str | None
     phone: str
     district: str | None
     institution: str | None
@@ -156,15 +157,15 @@ class BookingStore:
 
     # ---- filing -------------------------------------------------------------------------
     def submit(self, *, kind, sender_id, filed_by, relationship, phone, idempotency_key,
-               service_type=None, booking_date=None, time_slot=None, address=None, district=None,
-               institution=None, priority_tier=None, profile=None, note=None,
+               service_type=None, booking_date=None, time_slot=None, address=None, addressed_as=None,
+               district=None, institution=None, priority_tier=None, profile=None, note=None,
                today=None) -> tuple[Booking, bool]:
         """File a booking; returns (booking, created). A repeated idempotency_key returns the first."""
         values = self._validate(
             kind=kind, sender_id=sender_id, filed_by=filed_by, relationship=relationship, phone=phone,
             idempotency_key=idempotency_key, service_type=service_type, booking_date=booking_date,
-            time_slot=time_slot, address=address, district=district, institution=institution,
-            priority_tier=priority_tier, profile=profile, note=note, today=today)
+            time_slot=time_slot, address=address, addressed_as=addressed_as, district=district,
+            institution=institution, priority_tier=priority_tier, profile=profile, note=note, today=today)
         existing = self._find(table.c.idempotency_key == idempotency_key)
         if existing:  # the common retry: no insert, no constraint error
             return existing, False
@@ -192,7 +193,7 @@ class BookingStore:
                        updated_at=now, **values), True
 
     def _validate(self, *, kind, sender_id, filed_by, relationship, phone, idempotency_key,
-                  service_type, booking_date, time_slot, address, district, institution,
+                  service_type, booking_date, time_slot, address, addressed_as, district, institution,
                   priority_tier, profile, note, today) -> dict:
         _choice(kind, KINDS, "预约类型", optional=False)
         _choice(filed_by, FILED_BY, "提交人类型", optional=False)
@@ -219,6 +220,7 @@ class BookingStore:
                       relationship=_text(relationship, 32), phone=canonical_phone,
                       idempotency_key=idempotency_key, service_type=service_type,
                       booking_date=booking_date, time_slot=time_slot, address=_text(address),
+                      addressed_as=_text(addressed_as, 32),
                       district=district, institution=_text(institution, 200),
                       priority_tier=priority_tier, profile=profile, note=_text(note))
         if not values["relationship"]:

@@ -32,6 +32,7 @@ class Fact:
     text_true: str = ""
     text_false: str = ""
     ask_order: int = 99
+    basic: bool = False   # decides most results: asked before the first results are shown
     question: Mapping[str, str] = field(default_factory=dict)
     options: tuple = ()
 
@@ -96,6 +97,7 @@ def load_facts(path: Path = FACTS_FILE) -> dict[str, Fact]:
             text_true=spec.get("text_true", ""),
             text_false=spec.get("text_false", ""),
             ask_order=spec.get("ask_order", 99),
+            basic=bool(spec.get("basic", False)),
             question=spec.get("question", {}),
             options=tuple(tuple(o) for o in spec.get("options", ())),
         )

@@ -625,7 +625,7 @@ def test_pattern_beats_bare_answer():
 def test_dont_know_answer():
     result = extract("不知道", today=TODAY, requested="hukou")
     assert result.facts == {}
-    assert "dont_know" in result.problems
+    assert "dont_know" in result.cues and "dont_know" not in result.problems
 
 
 @pytest.mark.parametrize("text,requested", [

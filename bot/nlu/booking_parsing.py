@@ -1,7 +1,7 @@
 """Read the booking answers elders and relatives type or dictate.
 
 Dates (今天, 下周三下午, 十二月五号, 12/5, 3天后 ...), time slots, phone numbers,
-booking references and service types. Pure functions, no Rasa, never raise:
+booking references, service types and how to address the elder (王阿姨). Pure functions, no Rasa, never raise:
 each parser returns None when it cannot read the answer. Input may be
 voice-to-text without punctuation ("那个明天上午吧"), full-width, or spaced.
 """
@@ -290,3 +290,24 @@ def parse_service_type(text: str) -> str | None:
                 if not _NEGATION.search(s[max(0, m.start() - 3):m.start()]):  # 不要送饭
                     return name
     return None
+
+
+# ---------------------------------------------------------------- form of address
+
+# A home visit needs a way to greet the elder (王阿姨, 李老先生, 老王), never a full name.
+_HONORIFICS = ("老先生", "老太太", "老爷子", "阿姨", "奶奶", "爷爷", "老太", "先生", "女士", "伯伯", "伯母",
+               "叔叔", "婶婶", "阿婆", "阿公", "婆婆", "公公", "外婆", "外公", "姥姥", "姥爷", "大爷", "大妈",
+               "大娘", "老伯", "老师", "师傅", "阿爹", "阿娘", "姨", "伯", "叔", "奶", "爷")
+_ADDRESS_LEAD = re.compile(r"^(?:(?:就|可以|你们?|您|麻烦)?(?:叫|喊|称呼|称)(?:她|他|老人家?|我)?(?:为|做|作)?|(?:她|他|我)是)")
+_ADDRESS = re.compile(r"[\u4e00-\u9fff]{1,4}")
+
+
+def parse_addressed_as(text: str) -> tuple[str | None, bool]:
+    """(form of address, looked like a full name instead). "叫她王阿姨吧" -> ("王阿姨", False);
+    "王秀英" -> (None, True): only a form of address is kept."""
+    s = _ADDRESS_LEAD.sub("", _compact(text).rstrip("吧呀啊哦嘛就行。.!！"))
+    if not _ADDRESS.fullmatch(s or ""):
+        return None, False
+    if s.endswith(_HONORIFICS) and len(s) >= 2 or re.fullmatch(r"老[\u4e00-\u9fff]|[\u4e00-\u9fff]老", s):
+        return s, False
+    return None, len(s) in (2, 3)

@@ -58,6 +58,16 @@ class ExtractionResult:
     estimated: set = field(default_factory=set)
     # Facts said under a condition ("如果我妈评上重度失能"): what a what-if asks with.
     hypothetical: set = field(default_factory=set)
+    # How a short reply would answer each question the advisor may have asked ("82" -> age 82,
+    # "有" -> every yes/no fact true), so the dialogue reads answers in context without
+    # extracting again. Only facts the message does not state outright; "!problem" marks an
+    # impossible answer ("200" -> age: "!age_out_of_range").
+    readings: dict = field(default_factory=dict)
+    # Conversation cues: "dont_know" (不知道, 说不清), "impatient" (直接告诉我, 别问了).
+    cues: set = field(default_factory=set)
+    # How the speaker is related to the elder (我妈 -> 子女, 来电老人 -> 社区/热线工作人员), as the
+    # booking form names it; None when the words do not say.
+    relation: str | None = None
 
 
 # --- lexicon ----------------------------------------------------------------------
@@ -239,6 +249,18 @@ class _Lex:
         self.role_re = c(r"(?:我是[^\s" + re.escape(_BREAKS) + r"]{0,5}?|(?<![我他她])是|为|(?<!我们)老人家?的?)(?:他|她|老人家?)?的?"
                          + _alt(sb["roles"]))
         self.ask_re = c(r"(?P<pre>帮|替|代|给|为)(?P<who>[^\s" + re.escape(_BREAKS) + r"]{0,8}?)" + _alt(sb["ask_verbs"]))
+
+        # the speaker's relationship to the elder, from the words for the elder
+        rel = d["speaker_relation"]
+        self.relation_of = {}
+        for value, words in rel["kin"].items():
+            for kin in words:
+                for head in rel["heads"]:
+                    self.relation_of.setdefault(head + kin, value)
+        for value, words in rel["phrases"].items():
+            self.relation_of.update({w: value for w in words})
+        self.relation_re = c(_alt(self.relation_of))
+        self.cue_res = {cue: c(_alt(words)) for cue, words in d["cues"].items()}
 
         # bare answers
         an = d["answers"]
@@ -944,11 +966,45 @@ def _answer(ctx: _Ctx, requested: str):
 
 # --- entry point -------------------------------------------------------------------
 
+# Facts a bare reply can answer (see _answer), and how long such a reply can be.
+READING_FACTS = ("age", "hukou", "care_level", "care_assessed", "dementia", "economic_status", "living",
+                 "disability_grade", "family_planning_special", "medical_insured", "emergency",
+                 "family_caregiver")
+READING_MAX_CHARS = 40
+
 _RECOGNISERS = (_births, _ages, _districts, _hukou, _medical, _care, _economic, _living,
                 _disability, _family_planning, _caregiver, _subject)
 
 
-def _run(text: str, today: _dt.date, requested: str | None) -> ExtractionResult:
+def _relation(ctx: _Ctx) -> str | None:
+    """The last relationship word said ("我是她女儿" after "我妈" still says 子女)."""
+    found = list(ctx.lex.relation_re.finditer(ctx.t))
+    if ctx.spouse_elder:
+        return "配偶"  # "老伴瘫了，我在家照顾他"
+    return ctx.lex.relation_of[found[-1].group()] if found else None
+
+
+def _readings(ctx: _Ctx) -> dict:
+    """What a short reply would say for each fact the advisor might have asked about."""
+    readings = {}
+    stated = {c.ex.fact for c in ctx.cands if not c.weak}
+    for fact in READING_FACTS:
+        if fact in stated:
+            continue
+        n, problems = len(ctx.cands), list(ctx.problems)
+        _answer(ctx, fact)
+        got = [c.ex.value for c in ctx.cands[n:] if c.ex.fact == fact]
+        new_problems = [p for p in ctx.problems if p not in problems and p != "dont_know"]
+        if got:
+            readings[fact] = got[-1]
+        elif new_problems:
+            readings[fact] = "!" + new_problems[0]
+        del ctx.cands[n:]
+        ctx.problems[:] = problems
+    return readings
+
+
+def _run(text: str, today: _dt.date, requested: str | None, readings: bool = False) -> ExtractionResult:
     ctx = _Ctx(text[:MAX_TEXT], today)
     _mask_numbers(ctx)
     ctx.spouse_elder = _spouse_elder(ctx)
@@ -962,10 +1018,19 @@ def _run(text: str, today: _dt.date, requested: str | None) -> ExtractionResult:
         if found:
             level, _, (s, e) = found
             ctx.add("care_level", level, s, e, estimated=True)
+    answers = _readings(ctx) if readings and len(ctx.t) <= READING_MAX_CHARS else {}
     if requested and not any(c.ex.fact == requested for c in ctx.cands if not c.weak):
         _answer(ctx, requested)
     _infer_self(ctx)
-    return _resolve(ctx)
+    result = _resolve(ctx)
+    result.readings = answers
+    result.relation = _relation(ctx)
+    result.cues = {cue for cue, pattern in ctx.lex.cue_res.items() if pattern.search(ctx.t)}
+    if ctx.lex.dont_know.search(ctx.t):
+        result.cues.add("dont_know")
+    if "dont_know" in result.problems:  # a cue, not a problem with the message
+        result.problems.remove("dont_know")
+    return result
 
 
 def _resolve(ctx: _Ctx) -> ExtractionResult:
@@ -1005,17 +1070,20 @@ def _resolve(ctx: _Ctx) -> ExtractionResult:
 
 
 @normalized_input  # the extractor reads normalised text; spans still point into the caller's text
-def extract(text: str, today: _dt.date | None = None, requested: str | None = None) -> ExtractionResult:
+def extract(text: str, today: _dt.date | None = None, requested: str | None = None,
+            readings: bool = False) -> ExtractionResult:
     """Extract canonical profile facts from one user message.
 
     `requested` is the fact the advisor just asked about; it lets bare answers
-    ("85", "有", "没有", "一个人") count for that fact. Never raises: odd input
-    gives an empty result.
+    ("85", "有", "没有", "一个人") count for that fact. With `readings`, a short message
+    also gets the answer it would give to each question (ExtractionResult.readings), so a
+    caller that knows the question can read it later without extracting again. Never
+    raises: odd input gives an empty result.
     """
     if not isinstance(text, str) or not text.strip():
         return ExtractionResult()
     try:
-        return _run(text, today or _dt.date.today(), requested)
+        return _run(text, today or _dt.date.today(), requested, readings)
     except Exception:  # pragma: no cover - a bug here must not end a conversation
         import logging
         logging.getLogger(__name__).exception("fact extraction failed")  # logs no user text

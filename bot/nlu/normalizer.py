@@ -711,18 +711,18 @@ def normalized_input(extract_fn):
     returns still index the caller's text (the extractor's contract)."""
 
     @functools.wraps(extract_fn)
-    def wrapper(text, today=None, requested=None):
+    def wrapper(text, today=None, requested=None, readings=False):
         if not isinstance(text, str) or not text.strip():
-            return extract_fn(text, today, requested)
+            return extract_fn(text, today, requested, readings)
         norm = normalize_verbose(text)
-        result = extract_fn(norm.text, today, requested)
+        result = extract_fn(norm.text, today, requested, readings)
         if norm.text == text:
             return result
         try:
             result.spans = [_remap_span(span, norm) for span in result.spans]
         except Exception:  # pragma: no cover - fall back to the raw text
             logger.exception("normalizer: span remapping failed")
-            return extract_fn(text, today, requested)
+            return extract_fn(text, today, requested, readings)
         return result
 
     return wrapper

@@ -4,7 +4,10 @@ Pipeline entry (config.yml):
     - name: bot.nlu.rasa_component.FactExtractor
 
 Each fact becomes one entity {"entity": <fact>, "value": <canonical value>,
-start, end, confidence 1.0, extractor "FactExtractor"}. No entity role marks an
+start, end, confidence 1.0, extractor "FactExtractor"}; beside them the message carries
+what the dialogue needs to read a reply in context without extracting again: "answer_readings"
+(how a short reply answers each question), "cues" (dont_know, impatient) and
+"speaker_relation" (我妈 -> 子女). No entity role marks an
 estimate: Rasa's from_entity slot mappings only match entities without a role, so the
 facts whose value is a guess are listed under "estimated_facts" instead. Problems (e.g. "id_number_invalid") go to the
 message under "fact_problems". Nothing is trained or persisted: the extractor
@@ -39,6 +42,9 @@ logger = logging.getLogger(__name__)
 FACT_PROBLEMS = "fact_problems"
 ESTIMATED_FACTS = "estimated_facts"
 HYPOTHETICAL_FACTS = "hypothetical_facts"   # "如果评上重度失能": for what-if, never a slot
+ANSWER_READINGS = "answer_readings"         # "82" -> {"age": 82}: a short reply read per question
+CUES = "cues"                               # ["dont_know", "impatient"]
+SPEAKER_RELATION = "speaker_relation"       # 我妈 -> 子女: the booking's 申请人
 
 
 @DefaultV1Recipe.register(
@@ -73,13 +79,16 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue  # e.g. a button payload with no text
-            result = extract(text, today=_dt.date.today(), requested=self._requested(message))
+            result = extract(text, today=_dt.date.today(), requested=self._requested(message), readings=True)
             entities = self.add_extractor_name(self._entities(result))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             message.set(FACT_PROBLEMS, list(result.problems), add_to_output=True)
             message.set(ESTIMATED_FACTS, sorted(result.estimated), add_to_output=True)
             message.set(HYPOTHETICAL_FACTS, {f: result.facts[f] for f in sorted(result.hypothetical)
                                              if f in result.facts}, add_to_output=True)
+            message.set(ANSWER_READINGS, result.readings, add_to_output=True)
+            message.set(CUES, sorted(result.cues), add_to_output=True)
+            message.set(SPEAKER_RELATION, result.relation, add_to_output=True)
         return messages
 
     def _requested(self, message: Message) -> Optional[Text]:

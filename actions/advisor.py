@@ -1,0 +1,40 @@
+"""The advisor's one action per user turn (rules route every message here, see data/rules.yml).
+
+It reads what the NLU pipeline understood (actions/turn.py), lets the conversation decide
+(actions/conversation.py) and turns the decision into messages and slot events. One action
+call per turn: the facts, the results and the next question come from the same pass.
+"""
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from . import kb_access
+from .conversation import Conversation
+from .turn import latest_turn
+
+FORMS = {"booking_form", "lookup_form"}
+
+
+def conversation_for(tracker: Tracker) -> Conversation:
+    in_form = (tracker.active_loop or {}).get("name") in FORMS
+    return Conversation(tracker.slots, latest_turn(tracker), kb_access.kb(), kb_access.search(),
+                        kb_access.today(), in_form=in_form)
+
+
+def send(dispatcher: CollectingDispatcher, reply) -> list:
+    if reply.payload:  # first, so a channel can render the state before the words
+        dispatcher.utter_message(json_message=reply.payload)
+    for message in reply.messages:
+        dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
+    return [SlotSet(name, value) for name, value in reply.slots.items()]
+
+
+class ActionAdvisor(Action):
+    def name(self) -> str:
+        return "action_advisor"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
+        return send(dispatcher, conversation_for(tracker).respond())

@@ -1,0 +1,481 @@
+"""The advisor's side of the conversation: one decision per user turn (no Rasa in here).
+
+Results first: once the basic facts that decide most results are known (facts.yml marks them
+`basic`; in practice age, district and 户籍 where it matters), the results are shown, and the
+questions that would decide the rest are offered, not imposed. Every message that states a
+fact is taken and acknowledged, whatever was asked; a short reply ("82", "有", "不知道") is read
+as the answer to the question just asked, using the readings the NLU pipeline put on the
+message. Policy questions, what-ifs, greetings and thanks in the middle are answered, and the
+conversation resumes where it was.
+
+`Conversation(slots, turn, kb, …).respond()` returns the messages to send and the slots to
+set; actions/advisor.py is the Rasa glue around it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from policy_kb.engine import evaluate, evaluate_policy, next_fact, what_if
+from policy_kb.kb import KnowledgeBase
+from policy_kb.search import PolicySearch
+
+from .policy_answers import answer_lines, aspect_of
+from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
+from .render import (PAGE, card, change_lines, describe_value, fact_options, next_step_buttons, numbered,
+                     offer_text, payload, question, recommended, status_word, who, wording)
+from .turn import Turn
+
+BASICS = tuple(sorted((f for f, spec in FACTS.items() if spec.basic), key=lambda f: FACTS[f].ask_order))
+# Intents whose words are no answer to a question, even when a reading matches ("苏州的尊老金…").
+NOT_ANSWERS = {"ask_policy", "what_if", "more", "help", "restart", "ask_recommendation", "out_of_scope",
+               "book_service", "apply_waitlist", "request_assessment", "book_advisor", "check_status",
+               "cancel_booking"}
+BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
+MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
+MAX_BUTTONS = 5
+PROBLEM_WORDING = {
+    "age_out_of_range": "bad_age",
+    "id_number_invalid": "bad_id_number",
+    "birth_date_in_future": "bad_birth_date",
+    "birth_date_invalid": "bad_birth_date",
+    "care_score_out_of_range": "bad_care_score",
+    "disability_grade_invalid": "bad_disability_grade",
+}
+# Conversation bookkeeping kept in slots (besides the fact slots).
+STATE_SLOTS = ("asked_fact", "offer_open", "continuing", "shown_results", "shown_count", "last_policy",
+               "not_understood", "care_estimated", "speaker_relation", "subject")
+
+
+@dataclass
+class Reply:
+    messages: list = field(default_factory=list)   # {"text": …, "buttons": […]}
+    slots: dict = field(default_factory=dict)      # slot name -> new value
+    payload: dict | None = None                    # custom {type: recommendations, …}
+
+
+class Conversation:
+    def __init__(self, slots: Mapping[str, Any], turn: Turn, kb: KnowledgeBase, search: PolicySearch,
+                 today: dt.date, in_form: bool = False):
+        self.slots = dict(slots)
+        self.turn, self.kb, self.search, self.today = turn, kb, search, today
+        self.in_form = in_form      # a booking form is active: it asks its own next question
+        self.profile = known_profile(self.slots)
+        self.skipped = dont_know_facts(self.slots)
+        self.reply = Reply()
+        self._lead: list[str] = []  # acknowledgements said at the top of the next message
+        self._results = None
+        self._profile_changed = False
+
+    # --- slots ---------------------------------------------------------------------------------
+    def _get(self, name: str, default=None):
+        value = self.slots.get(name)
+        return default if value is None else value
+
+    def _set(self, name: str, value) -> None:
+        if self.slots.get(name) != value:
+            self.slots[name] = value
+            self.reply.slots[name] = value
+
+    @property
+    def subject(self):
+        return self.slots.get("subject")
+
+    @property
+    def asked(self) -> str | None:
+        return self.slots.get("asked_fact")
+
+    @property
+    def shown(self) -> dict | None:
+        return self.slots.get("shown_results")
+
+    # --- output ------------------------------------------------------------------------------------
+    def _note(self, text: str) -> None:
+        if text:
+            self._lead.append(text)
+
+    def _say(self, text: str = "", buttons=()) -> None:
+        text = "\n".join(self._lead + ([text] if text else []))
+        self._lead = []
+        if text or buttons:  # never an empty bubble
+            message = {"text": text}
+            if buttons:
+                message["buttons"] = numbered(buttons)
+            self.reply.messages.append(message)
+
+    def _flush(self) -> None:
+        if self._lead:
+            self._say()
+
+    def results(self):
+        if self._results is None:
+            self._results = evaluate(self.kb, self.profile, self.today)
+        return self._results
+
+    # --- the turn ---------------------------------------------------------------------------------
+    def respond(self) -> Reply:
+        turn = self.turn
+        if turn.problems:
+            return self._problem(turn.problems[0])
+        self._take_subject()
+        stated, skipped, problem = self._read_answer()
+        if problem:
+            return self._problem(problem)
+        changed = self._accept(stated)
+        if skipped:
+            self._skip(skipped)
+        intent = self._intent(bool(changed or skipped))
+        handler = getattr(self, f"_on_{intent}", self._on_not_understood)
+        if intent != "not_understood":
+            self._set("not_understood", 0)
+        handler()
+        self._flush()
+        if self._profile_changed or self.reply.payload is not None:
+            self._attach_payload()
+        return self.reply
+
+    def _intent(self, answered: bool) -> str:
+        turn, intent = self.turn, self.turn.intent
+        if intent == "what_if" and turn.hypothetical:
+            return "what_if"
+        if intent in ("ask_policy", "more", "help", "out_of_scope", "ask_recommendation"):
+            return intent
+        if "impatient" in turn.cues:
+            return "ask_recommendation"
+        if answered:
+            return "inform"
+        if intent in ("affirm", "deny") and self._get("offer_open"):
+            return "continue" if intent == "affirm" else "decline"
+        if intent in ("greet", "thank", "goodbye"):
+            return intent
+        return "not_understood"
+
+    # --- reading the message ------------------------------------------------------------------------
+    def _take_subject(self) -> None:
+        said = self.turn.subject
+        # who is talking only moves towards "a relative": a relative may say "我" in passing
+        if said and (self.subject is None or said == "relative"):
+            self._set("subject", said)
+            self.profile["subject"] = said
+        if self.turn.relation:
+            self._set("speaker_relation", self.turn.relation)
+
+    def _read_answer(self) -> tuple[dict, str | None, str | None]:
+        """(facts stated, the fact skipped with 不知道, a problem) — read in context."""
+        turn = self.turn
+        facts = {k: v for k, v in turn.facts.items() if k != "subject"}
+        if turn.intent in NOT_ANSWERS:
+            return facts, None, None
+        asked, skipped = self.asked, None
+        dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
+        if asked and asked not in facts:
+            value = turn.reading(asked)
+            if dont_know:
+                skipped = asked
+            elif value is not None:
+                if asked == "age" and value < MIN_BARE_AGE:
+                    return facts, None, "age_out_of_range"
+                facts[asked] = value
+            elif turn.reading_problem(asked) in PROBLEM_WORDING:
+                return facts, None, turn.reading_problem(asked)
+        if not facts and "age" not in self.profile and BARE_NUMBER.match(turn.text):
+            value = turn.reading("age")  # "82", "88": an age while age is unknown, never goodbye
+            if value is not None and value >= MIN_BARE_AGE:
+                facts["age"] = value
+        return facts, skipped, None
+
+    def _accept(self, stated: dict) -> dict:
+        """Store the stated facts; acknowledge new ones and corrections. Returns what changed."""
+        w = wording()
+        changed, noted, corrections = {}, [], []
+        derived_before = self.kb.derive(self.profile)[1]
+        for fact, value in stated.items():
+            before = self.profile.get(fact)
+            if before == value:
+                continue
+            changed[fact] = (before, value)
+            self.profile[fact] = value
+            self._set(fact, value)
+            self.skipped.discard(fact)
+            if fact == "care_level" and self.profile.get("care_assessed") is not True:
+                continue  # said below, as an estimate
+            (corrections if before is not None else noted).append(describe_value(fact, value))
+        if not changed:
+            return changed
+        self._profile_changed = True
+        self._results = None
+        if corrections:
+            self._note(w["corrected"].format(changes="，".join(corrections)))
+        if noted:
+            self._note(w["noted"].format(facts="，".join(noted)))
+        assessed = self.profile.get("care_assessed") is True
+        if "care_level" in changed or "care_assessed" in changed:
+            self._set("care_estimated", not assessed)
+        if "care_level" in changed and not assessed:
+            self._note(w["care_estimate"].format(care_level=self.profile["care_level"]))
+        known = {d["id"] for d in derived_before}
+        for d in self.kb.derive(self.profile)[1]:
+            if d["id"] not in known or "care_level" in changed:
+                self._note(w["derived"].format(explain=d["explain"], value=d["to"]))
+        return changed
+
+    def _skip(self, fact: str) -> None:
+        self.skipped.add(fact)
+        self._set(fact, DONT_KNOW)
+        self._note(wording()["dont_know_noted"])
+
+    def _problem(self, problem: str) -> Reply:
+        """An impossible value changes nothing: say why, and ask again."""
+        self._say(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
+        self._resume(prefix=False)
+        self._flush()
+        return self.reply
+
+    # --- where the conversation goes next -------------------------------------------------------------
+    def _next_basic(self) -> str | None:
+        """The first basic fact still unknown that would decide some result."""
+        undecided = {f for r in self.results() if r.status == "unknown" for f in r.missing}
+        return next((f for f in BASICS if f not in self.profile and f not in self.skipped and f in undecided), None)
+
+    def _open(self) -> tuple[int, set]:
+        """Results still undecided, and the facts that would decide them (not skipped)."""
+        results = [r for r in self.results() if r.status == "unknown"
+                   and any(f not in self.skipped for f in r.missing)]
+        facts = {f for r in results for f in r.missing if f not in self.skipped}
+        return len(results), facts
+
+    def _next_question(self) -> str | None:
+        return next_fact(self.kb, self.results(), exclude=self.skipped | {"subject"})
+
+    def _progress(self) -> None:
+        """After an answer: ask the next basic, show the first results, or say what changed."""
+        if self.shown is None:
+            nxt = self._next_basic()
+            if nxt:
+                self._ask(nxt)
+            else:
+                self._show_results()
+            return
+        lines = change_lines(self.shown, self.results())
+        w = wording()
+        self._note("\n".join([w["changes_header"]] + lines) if lines else w["no_change"])
+        self._set("shown_results", self._statuses())
+        if self._get("continuing"):
+            nxt = self._next_question()
+            if nxt:
+                self._ask(nxt)
+            else:
+                self._note(w["all_asked"])
+                self._show_results(again=True)
+        else:
+            self._footer(cards_left=0)
+
+    def _ask(self, fact: str) -> None:
+        text = question(fact, self.subject)
+        if self._get("not_understood", 0) >= 2:
+            text += wording()["skip_hint"]
+        self._say(text, fact_options(fact))
+        self._set("asked_fact", fact)
+
+    def _resume(self, prefix: bool = True) -> None:
+        """After an aside (a policy question, thanks…): back to where the conversation was."""
+        if self.in_form:
+            return  # the booking form asks its own question next
+        w = wording()
+        if self.asked:
+            text = question(self.asked, self.subject)
+            if self._get("not_understood", 0) >= 2:
+                text += w["skip_hint"]
+            self._say((w["resume"] if prefix else "") + text, fact_options(self.asked))
+        elif self._get("offer_open") or self.shown is not None:
+            self._footer(cards_left=0)
+        elif not self.profile:
+            self._say(w["start_hint"])
+        else:
+            nxt = self._next_basic()
+            if nxt:
+                self._ask(nxt)
+            else:
+                self._show_results()
+
+    # --- results ----------------------------------------------------------------------------------------
+    def _statuses(self) -> dict:
+        return {r.id: r.status for r in self.results()}
+
+    def _show_results(self, again: bool = False, start: int = 0) -> None:
+        w = wording()
+        items = recommended(self.results())
+        self.reply.payload = {}
+        n_yes = sum(1 for i in items if i["status"] == "eligible")
+        if not items:
+            self._say(w["header_none"])
+        elif start == 0:
+            key = "header_again" if again else "header"
+            header = w[key].format(who=who(self.subject), n_yes=n_yes, n_maybe=len(items) - n_yes,
+                                   shown=min(PAGE, len(items)))
+            said = any(w["care_estimate"].format(care_level=self.profile.get("care_level")) == line for line in self._lead)
+            if self._get("care_estimated") and "care_level" in self.profile and not said:
+                header += w["estimate_note"]
+            self._say(header)
+        page = items[start:start + PAGE]
+        for offset, item in enumerate(page):
+            self._say(card(start + offset + 1, item))
+        shown = start + len(page)
+        self._set("shown_results", self._statuses())
+        self._set("shown_count", shown)
+        self._set("asked_fact", None)
+        self._set("continuing", False)
+        self._footer(cards_left=len(items) - shown, unverified=any(not i["verified"] for i in page))
+
+    def _footer(self, cards_left: int, unverified: bool = False) -> None:
+        """What else there is: more cards, the questions that would decide the rest, next steps."""
+        w, b = wording(), wording()["buttons"]
+        items = recommended(self.results())
+        lines, buttons = [], []
+        open_results, open_facts = self._open()
+        offer = open_results > 0 and bool(open_facts)
+        if cards_left > 0:
+            lines.append(w["more_left"].format(n=cards_left))
+        if offer:
+            lines.append(offer_text(open_results, len(open_facts)))
+            buttons.append((b["continue"], payload("affirm")))
+        else:
+            lines.append(w["actions_hint"] if items else "")
+        if cards_left > 0:
+            buttons.append((b["more"], payload("more")))
+        buttons += next_step_buttons(items)
+        if unverified:
+            lines.append(w["final_word"])
+        self._set("offer_open", offer)
+        self._say("\n".join(line for line in lines if line), buttons[:MAX_BUTTONS])
+
+    def _attach_payload(self) -> None:
+        """The channel contract: the current profile and every result, whenever they changed."""
+        self.reply.payload = {"type": "recommendations", "profile": dict(self.profile),
+                              "results": [r.to_dict() for r in self.results()],
+                              "asking": self.slots.get("asked_fact")}
+
+    # --- handlers, one per kind of turn ---------------------------------------------------------------------
+    def _on_inform(self) -> None:
+        self._progress()
+
+    def _on_ask_recommendation(self) -> None:
+        """"直接告诉我", "先看结果", "不知道了": the results now, with whatever is known."""
+        if not self.profile and self.shown is None:
+            self._ask(self._next_basic() or BASICS[0])
+            return
+        self._show_results(again=self.shown is not None)
+
+    def _on_more(self) -> None:
+        if self.shown is None:
+            self._on_ask_recommendation()
+            return
+        start = int(self._get("shown_count", 0))
+        items = recommended(self.results())
+        if start >= len(items):
+            self._note(wording()["no_more"])
+            self._footer(cards_left=0)
+            return
+        self._show_results(start=start)
+
+    def _on_continue(self) -> None:
+        self._set("continuing", True)
+        self._set("offer_open", False)
+        nxt = self._next_question()
+        if nxt:
+            self._ask(nxt)
+        else:
+            self._note(wording()["all_asked"])
+            self._show_results(again=True)
+
+    def _on_decline(self) -> None:
+        self._set("offer_open", False)
+        self._set("continuing", False)
+        items = recommended(self.results())
+        self._say(wording()["offer_closed"], next_step_buttons(items))
+
+    def _on_ask_policy(self) -> None:
+        turn, w = self.turn, wording()
+        aspect = aspect_of(turn.cues)
+        policy_id = turn.entities.get("policy")
+        aspect = turn.entities.get("aspect") or aspect
+        if policy_id not in self.kb.by_id:
+            hits = self.search.search(turn.text, limit=1)
+            policy_id = hits[0].id if hits else None
+        if policy_id is None and aspect and self._get("last_policy") in self.kb.by_id:
+            policy_id = self._get("last_policy")  # "一个月给多少" about the policy just discussed
+        if policy_id is None:
+            items = recommended(self.results())
+            if aspect and items:
+                self._say(w["policy_which"], [(i["name"], payload("ask_policy", {"policy": i["id"], "aspect": aspect}))
+                                              for i in items[:MAX_BUTTONS]])
+            else:
+                self._say(w["policy_not_found"])
+                self._resume()
+            return
+        policy = self.kb.get(policy_id)
+        result = evaluate_policy(policy, self.kb.derive(self.profile)[0], self.today)
+        lines = answer_lines(policy, result, aspect, self.subject, bool(set(self.profile) - {"subject"}))
+        self._say("\n".join(lines))
+        if not policy.verified:
+            self._say(w["final_word"])
+        self._set("last_policy", policy_id)
+        self._resume()
+
+    def _on_what_if(self) -> None:
+        w = wording()
+        changes = {k: v for k, v in self.turn.hypothetical.items() if k != "subject" and self.profile.get(k) != v}
+        if not changes:
+            self._say(w["what_if_ask"])
+            self._resume()
+            return
+        described = "，".join(describe_value(k, v) for k, v in changes.items())
+        diff = [d for d in what_if(self.kb, self.profile, changes, self.today)
+                if d["before"]["status"] != d["after"]["status"]
+                or d["before"]["priority_tier"] != d["after"]["priority_tier"]]
+        if not diff:
+            lines = [w["what_if_none"].format(changes=described)]
+        else:
+            lines = [w["what_if_header"].format(changes=described)]
+            for d in diff:
+                before, after = status_word(d["before"]["status"]), status_word(d["after"]["status"])
+                if d["before"]["priority_tier"] != d["after"]["priority_tier"] and before == after:
+                    before, after = f"第{d['before']['priority_tier']}优先档", f"第{d['after']['priority_tier']}优先档"
+                lines.append(w["what_if_line"].format(name=d["name"], before=before, after=after))
+        lines.append(w["what_if_note"].format(who=who(self.subject)))
+        self._say("\n".join(lines))
+        self._resume()
+
+    def _on_greet(self) -> None:
+        w, b = wording(), wording()["buttons"]
+        if not self.profile and self.shown is None and not self.asked:
+            self._say(w["greet"], [(b["find_policies"], payload("ask_recommendation")),
+                                   (b["how_to_use"], payload("help"))])
+            return
+        self._say(w["greet_again"])
+        self._resume(prefix=False)
+
+    def _on_help(self) -> None:
+        self._say(wording()["help"])
+        self._resume()
+
+    def _on_thank(self) -> None:
+        self._say(wording()["welcome"])
+        self._resume()
+
+    def _on_out_of_scope(self) -> None:
+        self._say(wording()["out_of_scope"])
+        self._resume()
+
+    def _on_goodbye(self) -> None:
+        self._set("asked_fact", None)
+        self._set("offer_open", False)
+        self._set("continuing", False)
+        self._say(wording()["goodbye"])
+
+    def _on_not_understood(self) -> None:
+        self._set("not_understood", self._get("not_understood", 0) + 1)
+        self._say(wording()["not_understood"])
+        self._resume(prefix=False)

@@ -1,0 +1,111 @@
+"""The advisor's words: questions, result cards, changes, policy answers (wording.yml)."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .profile import FACTS
+
+WORDING_FILE = Path(__file__).with_name("wording.yml")
+PAGE = 3            # result cards per message page
+MAX_CHANGES = 3     # change lines said after an answer; the rest are counted
+
+
+@lru_cache(maxsize=1)
+def wording() -> dict:
+    return yaml.safe_load(WORDING_FILE.read_text(encoding="utf-8"))
+
+
+def who(subject) -> str:
+    return wording()["who"].get(subject if subject in ("self", "relative") else "unknown")
+
+
+def status_word(status: str) -> str:
+    return wording()["status"][status]
+
+
+def payload(intent: str, entities: dict | None = None) -> str:
+    return f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
+
+
+def numbered(titles_payloads) -> list[dict]:
+    """Buttons whose titles carry their number, so typing "2" works on any channel."""
+    return [{"title": f"{i}. {title}", "payload": p} for i, (title, p) in enumerate(titles_payloads, 1)]
+
+
+def question(fact: str, subject) -> str:
+    """Worded for the elder (您) when they are talking, otherwise neutrally (老人家)."""
+    return FACTS[fact].question.get("self" if subject == "self" else "relative", "")
+
+
+def fact_options(fact: str) -> list[tuple[str, str]]:
+    return [(label, payload("inform", {fact: value})) for value, label in FACTS[fact].options]
+
+
+def describe_value(fact: str, value) -> str:
+    spec = FACTS[fact]
+    if spec.type == "bool":
+        return spec.text_true if value else spec.text_false
+    if spec.type == "int":
+        return f"{spec.label}{value}{spec.unit}"
+    if fact == "disability_grade":
+        return "没有残疾人证" if value == "none" else f"残疾人证{value}级"
+    return f"{spec.label}：{value}"
+
+
+def recommended(results) -> list[dict]:
+    return [r.to_dict() for r in results if r.status in ("eligible", "possible")]
+
+
+def card(index: int, result: dict) -> str:
+    w = wording()
+    reason = "；".join(result["reasons"][-3:]) or result["summary"]  # the deciding reasons come last
+    text = w["card"].format(index=index, name=result["name"], status=status_word(result["status"]),
+                            reason=reason, where=result["apply"]["where"],
+                            unverified="" if result["verified"] else w["card_unverified"])
+    if result["status"] == "possible" and result.get("next_step"):
+        text += w["card_next_step"].format(next_step=result["next_step"])
+    return text
+
+
+def next_step_buttons(items: list[dict]) -> list[tuple[str, str]]:
+    """The requests that fit these results: an assessment when one would settle a "possible",
+    the waiting list when it is open to them, and always home services and an advisor."""
+    b = wording()["buttons"]
+    steps = []
+    if any(i["status"] == "possible" and "评估" in (i.get("next_step") or "") for i in items):
+        steps.append((b["assessment"], payload("request_assessment")))
+    if any(i["id"] == "public_care_home_waitlist" for i in items):
+        steps.append((b["waitlist"], payload("apply_waitlist")))
+    return steps + [(b["home_service"], payload("book_service")), (b["advisor"], payload("book_advisor"))]
+
+
+def offer_text(open_results: int, open_facts: int) -> str:
+    w = wording()
+    questions = (w["offer_questions_few"].format(n=open_facts) if open_facts <= 3
+                 else w["offer_questions_many"])
+    return w["offer"].format(n=open_results, questions=questions)
+
+
+def change_lines(before: dict, results) -> list[str]:
+    """What a new answer changed among the results a user can act on (eligible, possible)."""
+    w = wording()
+    good = ("eligible", "possible")
+    lines = []
+    for r in results:
+        old = before.get(r.id)
+        if old == r.status or (old not in good and r.status not in good):
+            continue
+        if old not in good:
+            lines.append(w["change_added"].format(name=r.name, status=status_word(r.status)))
+        elif r.status not in good:
+            reason = r.reasons[-1] if r.reasons else ""
+            lines.append(w["change_removed"].format(name=r.name, status=status_word(r.status), reason=reason))
+        else:
+            lines.append(w["change_status"].format(name=r.name, status=status_word(r.status)))
+    if len(lines) > MAX_CHANGES:
+        lines = lines[:MAX_CHANGES] + [w["changes_more"].format(n=len(lines) - MAX_CHANGES)]
+    return lines
