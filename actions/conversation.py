@@ -36,6 +36,8 @@ NOT_ANSWERS = {"ask_policy", "what_if", "more", "help", "restart", "ask_recommen
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
+NAMED_SCORE = 10     # PolicySearch adds 10 when a policy's name or alias is in the question
+CLEAR_SCORE = 6      # below this a search hit is a guess: ask which policy instead
 PROBLEM_WORDING = {
     "age_out_of_range": "bad_age",
     "id_number_invalid": "bad_id_number",
@@ -166,8 +168,8 @@ class Conversation:
         """(facts stated, the fact skipped with 不知道, a problem) — read in context."""
         turn = self.turn
         facts = {k: v for k, v in turn.facts.items() if k != "subject"}
-        if turn.intent in NOT_ANSWERS:
-            return facts, None, None
+        if turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text)):
+            return facts, None, None  # "好的，再见" is no yes to the question; "88" may be an age
         asked, skipped = self.asked, None
         dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
         if asked and asked not in facts:
@@ -402,10 +404,7 @@ class Conversation:
         policy_id = turn.entities.get("policy")
         aspect = turn.entities.get("aspect") or aspect
         if policy_id not in self.kb.by_id:
-            hits = self.search.search(turn.text, limit=1)
-            policy_id = hits[0].id if hits else None
-        if policy_id is None and aspect and self._get("last_policy") in self.kb.by_id:
-            policy_id = self._get("last_policy")  # "一个月给多少" about the policy just discussed
+            policy_id = self._policy_named()
         if policy_id is None:
             items = recommended(self.results())
             if aspect and items:
@@ -423,6 +422,16 @@ class Conversation:
             self._say(w["final_word"])
         self._set("last_policy", policy_id)
         self._resume()
+
+    def _policy_named(self) -> str | None:
+        """The policy a question is about: one it names; else, for "一个月给多少", the one just
+        discussed; else a clear best match of the search."""
+        hits = self.search.search(self.turn.text, limit=1)
+        if hits and hits[0].score >= NAMED_SCORE:
+            return hits[0].id
+        if aspect_of(self.turn.cues) and self._get("last_policy") in self.kb.by_id:
+            return self._get("last_policy")
+        return hits[0].id if hits and hits[0].score >= CLEAR_SCORE else None
 
     def _on_what_if(self) -> None:
         w = wording()

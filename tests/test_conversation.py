@@ -1,0 +1,259 @@
+"""The advisor's decisions, turn by turn, without servers.
+
+Each turn is what the NLU pipeline would hand the action: the fact extractor's real output
+(entities, readings, cues) and the intent the classifier would give (stated here, since the
+classifier is measured by `make eval` and exercised by the e2e tests).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from actions.conversation import Conversation
+from actions.turn import Turn
+from bot.nlu.facts_extractor import extract
+from policy_kb.kb import KnowledgeBase
+from policy_kb.search import PolicySearch
+
+KB = KnowledgeBase.from_directory()
+SEARCH = PolicySearch(KB)
+TODAY = dt.date(2026, 12, 1)
+
+
+def pipeline_turn(text: str, intent: str = "inform") -> Turn:
+    if text.startswith("/"):  # a button payload: /inform{"hukou": true}
+        name, _, body = text[1:].partition("{")
+        entities = json.loads("{" + body) if body else {}
+        return Turn(intent=name, text=text, facts={k: v for k, v in entities.items() if k not in ("policy", "aspect")},
+                    entities=entities)
+    r = extract(text, today=TODAY, readings=True)
+    facts = {k: v for k, v in r.facts.items() if k not in r.hypothetical}
+    return Turn(intent=intent, text=text, facts=facts,
+                hypothetical={k: r.facts[k] for k in r.hypothetical}, estimated=set(r.estimated),
+                readings=r.readings, cues=set(r.cues), problems=list(r.problems), relation=r.relation,
+                entities=dict(facts))
+
+
+class Session:
+    def __init__(self):
+        self.slots: dict = {}
+        self.buttons: list = []
+        self.replies: list = []
+
+    def say(self, text: str, intent: str = "inform"):
+        if text.isdigit() and self.buttons and int(text) <= len(self.buttons):
+            text = self.buttons[int(text) - 1]  # what the channel does with a typed number
+        reply = Conversation(self.slots, pipeline_turn(text, intent), KB, SEARCH, TODAY).respond()
+        self.slots.update(reply.slots)
+        self.buttons = [b["payload"] for m in reply.messages for b in m.get("buttons", [])]
+        self.replies.append(reply)
+        return reply
+
+    @staticmethod
+    def text(reply) -> str:
+        return "\n".join(m["text"] for m in reply.messages)
+
+
+def results_shown(reply) -> bool:
+    return any("先看前" in m["text"] or "最新的结果" in m["text"] for m in reply.messages)
+
+
+def test_full_first_message_gets_results_at_once():
+    s = Session()
+    reply = s.say("你好，我今年72岁，住在姑苏区，是苏州户口。身体还行，生活能自理。")
+    assert results_shown(reply)
+    text = Session.text(reply)
+    assert "记下了：年龄72岁，居住地：姑苏区，有苏州户籍" in text
+    assert "估计属于「能力完好」" in text and text.count("记下了") == 1
+    assert reply.payload["profile"]["subject"] == "self" and reply.payload["profile"]["age"] == 72
+    assert "要继续吗" in text   # the remaining questions are offered, not imposed
+
+
+def test_operator_shorthand_gets_results_at_once():
+    reply = Session().say("来电老人 83岁 昆山 本地户籍 独居 半失能")
+    assert results_shown(reply)
+    assert reply.payload["profile"] == {"subject": "relative", "age": 83, "district": "昆山市", "hukou": True,
+                                        "living": "独居", "care_level": "中度失能"}
+
+
+def test_age_and_district_then_one_question():
+    s = Session()
+    reply = s.say("我妈84了，住在吴中区")
+    assert not results_shown(reply) and reply.payload["asking"] == "hukou"
+    assert "老人家有苏州户口吗" in Session.text(reply)   # neutral wording for a relative
+    assert results_shown(s.say("本地的"))
+
+
+def test_bare_numbers_are_ages_not_goodbye():
+    s = Session()
+    s.say("你好", "greet")
+    reply = s.say("88", "goodbye")
+    assert s.slots["age"] == 88 and "祝老人家身体健康" not in Session.text(reply)
+    assert s.slots["asked_fact"] == "district"
+
+
+def test_a_clear_goodbye_ends_politely():
+    s = Session()
+    s.say("我妈85岁住姑苏区")
+    reply = s.say("好的，再见", "goodbye")
+    assert "祝老人家身体健康" in Session.text(reply)
+
+
+def test_who_is_talking_is_never_asked():
+    s = Session()
+    for text in ("你好", "我想了解一下养老补贴"):
+        assert "本人" not in Session.text(s.say(text, "greet" if text == "你好" else "ask_recommendation"))
+    reply = s.say("八十")
+    assert s.slots.get("subject") is None and s.slots["age"] == 80
+    assert "老人家" in Session.text(reply)   # neutral wording when it is unclear
+
+
+def test_a_different_answer_than_asked_is_taken():
+    s = Session()
+    s.say("我爸82岁")
+    assert s.slots["asked_fact"] == "district"
+    reply = s.say("他有苏州户口")
+    assert s.slots["hukou"] is True and "记下了：有苏州户籍" in Session.text(reply)
+    assert s.slots["asked_fact"] == "district"   # the question still open comes back
+
+
+def test_dont_know_skips_and_results_still_come():
+    s = Session()
+    s.say("我想了解一下养老补贴", "ask_recommendation")
+    for _ in range(3):
+        reply = s.say("不清楚", "dont_know")
+    assert results_shown(reply)
+
+
+def test_impatient_user_gets_results_now():
+    s = Session()
+    s.say("我妈85岁")
+    reply = s.say("别问了，直接告诉我", "ask_recommendation")
+    assert results_shown(reply)
+    reply = s.say("不知道了", "dont_know")
+    assert results_shown(reply)
+
+
+def test_offer_accepted_then_changes_are_said():
+    s = Session()
+    s.say("我今年70岁，住在姑苏区，有苏州户口")
+    reply = s.say("好的", "affirm")
+    assert s.slots["continuing"] is True and s.slots["asked_fact"]
+    asked = s.slots["asked_fact"]
+    # answer the economic question with the 低保 button, whichever question came first
+    while asked != "economic_status":
+        s.say("不知道", "dont_know")
+        asked = s.slots["asked_fact"]
+    reply = s.say('/inform{"economic_status": "低保"}')
+    assert "多了一项：政府购买居家上门服务" in Session.text(reply)
+    assert reply.payload["profile"]["economic_status"] == "低保"
+
+
+def test_later_facts_update_results_after_they_were_shown():
+    s = Session()
+    s.say("我今年70岁，住在吴江区，有苏州户口")
+    reply = s.say("家里上个月着火了，日子过不下去了")
+    text = Session.text(reply)
+    assert "结果有变化" in text and "急难" in text
+    assert reply.payload["profile"]["emergency"] is True
+
+
+def test_policy_question_mid_way_is_answered_and_resumes():
+    s = Session()
+    s.say("我爸82岁")
+    reply = s.say("长护险怎么申请", "ask_policy")
+    text = Session.text(reply)
+    assert "长期护理保险" in text and "接着刚才的" in text and s.slots["asked_fact"] == "district"
+
+
+def test_how_much_about_the_policy_just_discussed():
+    s = Session()
+    s.say("我妈85岁，住姑苏区，苏州户口")
+    s.say("尊老金怎么领", "ask_policy")
+    reply = s.say("一个月给多少", "ask_policy")
+    text = Session.text(reply)
+    assert "高龄津贴" in text and "待核实" in text and "以当地民政部门的答复为准" in text
+
+
+def test_who_goes_first_on_the_waiting_list():
+    reply = Session().say("谁能先排上", "ask_policy")
+    text = Session.text(reply)
+    assert "公办养老机构入住轮候" in text and "1 特困供养人员" in text
+
+
+def test_how_long_is_answered_honestly():
+    s = Session()
+    s.say("长护险怎么申请", "ask_policy")
+    reply = s.say("几天能批下来", "ask_policy")
+    text = Session.text(reply)
+    assert "长期护理保险" in text and "没有写明办理时间" in text
+
+
+def test_impossible_age_changes_nothing():
+    s = Session()
+    s.say("我妈85岁，住姑苏区")
+    before = dict(s.slots)
+    reply = s.say("不对，她200岁，住吴中区")
+    assert s.slots["age"] == 85 and s.slots["district"] == "姑苏区" == before["district"]
+    assert "年龄好像不太对" in Session.text(reply)
+
+
+def test_correction_is_confirmed():
+    s = Session()
+    s.say("我妈85岁，住姑苏区")
+    reply = s.say("不对，是87岁")
+    assert s.slots["age"] == 87 and "已改为：年龄87岁" in Session.text(reply)
+
+
+def test_what_if_changes_nothing_stored():
+    s = Session()
+    s.say("我妈82岁，住姑苏区，有苏州户口，生活能自理")
+    reply = s.say("如果评上中度失能呢", "what_if")
+    assert s.slots["care_level"] == "能力完好" and "这只是假设" in Session.text(reply)
+
+
+def test_dementia_step_is_the_engines_and_is_said():
+    s = Session()
+    s.say("我妈82岁，住姑苏区，有苏州户口")
+    reply = s.say("洗澡要人帮，别的能自己来。她有老年痴呆")
+    text = Session.text(reply)
+    assert "轻度失能" in text and "按重一级算" in text and "中度失能" in text
+    assert reply.payload["profile"]["care_level"] == "轻度失能"   # what was said; the engine derives
+    night = next(r for r in reply.payload["results"] if r["id"] == "family_care_bed")
+    assert night["status"] == "possible"
+
+
+def test_no_empty_messages_and_one_acknowledgement():
+    s = Session()
+    for text, intent in [("你好", "greet"), ("我妈85岁住姑苏区有苏州户口", "inform"), ("更多", "more"),
+                         ("谢谢", "thank"), ("😀", "nlu_fallback"), ("", "nlu_fallback"),
+                         ("x" * 5000, "out_of_scope"), ("DROP TABLE bookings;", "nlu_fallback")]:
+        reply = s.say(text, intent)
+        assert reply.messages and all(m["text"] or m.get("buttons") for m in reply.messages)
+        assert Session.text(reply).count("记下了") <= 1
+    assert s.slots["age"] == 85
+
+
+def test_not_understood_reasks_with_numbered_buttons():
+    s = Session()
+    s.say("我妈85岁住姑苏区")
+    reply = s.say("啊？", "nlu_fallback")
+    assert "没听明白" in Session.text(reply)
+    assert reply.messages[-1]["buttons"][0]["title"].startswith("1. ")
+
+
+def test_numbered_choice_answers_the_question():
+    s = Session()
+    s.say("我妈85岁住姑苏区")
+    s.say("1")   # 有苏州户口
+    assert s.slots["hukou"] is True
+
+
+@pytest.mark.parametrize("text,relation", [("我妈85岁", "子女"), ("我外婆90了", "其他亲属"),
+                                           ("来电老人 83岁 昆山", "社区/热线工作人员")])
+def test_the_speakers_relationship_is_remembered(text, relation):
+    s = Session()
+    s.say(text)
+    assert s.slots["speaker_relation"] == relation
