@@ -942,3 +942,52 @@ def test_rasa_component_leaves_hypothetical_facts_out():
     FactExtractor().process(messages)
     found = {e["entity"]: e["value"] for e in messages[0].get("entities")}
     assert found.get("age") == 85 and "care_level" not in found and "care_assessed" not in found
+
+
+# --- everyday words (issue 8) ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text,expected", [
+    ("我爸没什么大毛病，就是血糖高点", {"care_level": "能力完好"}),
+    ("老太太身子骨不错，能吃能睡", {"care_level": "能力完好"}),
+    ("我们家不是低保户，也不是啥困难户", {"economic_status": "一般"}),
+    ("家里条件还行，退休金够花", {"economic_status": "一般"}),
+    ("她住在甪直，户口也在那里", {"district": "吴中区", "hukou": True}),
+    ("他户口在老家那边", {"hukou": False}),
+])
+def test_everyday_words(text, expected):
+    got = facts(text)
+    for fact, value in expected.items():
+        assert got.get(fact) == value, (text, got)
+
+
+@pytest.mark.parametrize("text,relation", [
+    ("我妈八十了", "子女"), ("丈母娘住在相城", "子女"), ("太姥爷九十五了", "其他亲属"),
+    ("我外婆一个人住", "其他亲属"), ("来电老人 男 78", "社区/热线工作人员"), ("我就是老人，今年70", "本人"),
+    ("我今年70岁", None),
+])
+def test_speaker_relation(text, relation):
+    assert extract(text, today=TODAY).relation == relation
+
+
+@pytest.mark.parametrize("text,subject,age", [("太外婆今年九十九", "relative", 99), ("我后妈七十五，住吴江", "relative", 75)])
+def test_kin_words_without_me_name_a_relative(text, subject, age):
+    got = facts(text)
+    assert got.get("subject") == subject and got.get("age") == age
+
+
+def test_readings_answer_each_question_without_extracting_again():
+    r = extract("82", today=TODAY, readings=True)
+    assert r.facts == {} and r.readings["age"] == 82
+    r = extract("有的", today=TODAY, readings=True)
+    assert r.readings["hukou"] is True and r.readings["dementia"] is True and "age" not in r.readings
+    assert extract("一个人", today=TODAY, readings=True).readings["living"] == "独居"
+    assert extract("200", today=TODAY, readings=True).readings["age"] == "!age_out_of_range"
+    # a message that states the fact needs no reading for it
+    assert "age" not in extract("我妈今年85岁", today=TODAY, readings=True).readings
+
+
+@pytest.mark.parametrize("text,cue", [("直接告诉我吧", "impatient"), ("别问了", "impatient"), ("不知道了", "impatient"),
+                                      ("说不清", "dont_know"), ("一个月给多少", "ask_amount"), ("几天能批下来", "ask_time"),
+                                      ("谁能先排上", "ask_who"), ("去哪办", "ask_where"), ("要带什么材料", "ask_documents")])
+def test_cues(text, cue):
+    assert cue in extract(text, today=TODAY).cues

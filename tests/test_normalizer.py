@@ -534,3 +534,15 @@ def test_rasa_component_is_registered_to_run_on_training_data():
     assert registered.clazz is TextNormalizer
     assert DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER in registered.types
     assert registered.is_trainable is False
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("老人住想城那边", "老人住相城那边"), ("住在太苍", "住在太仓"), ("我妈在长熟", "我妈在常熟"), ("住昆三", "住昆山"),
+])
+def test_place_typed_with_a_grammar_word_is_corrected_where_a_place_stands(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["我想城里住", "太长了", "去太苍看看再说", "我太想了", "三个人"])
+def test_grammar_words_stay_without_a_place_context(text):
+    assert normalize(text) == text

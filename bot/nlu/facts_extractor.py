@@ -257,7 +257,7 @@ class _Lex:
             for kin in words:
                 for head in rel["heads"]:
                     self.relation_of.setdefault(head + kin, value)
-        for value, words in rel["phrases"].items():
+        for value, words in list(rel["alone"].items()) + list(rel["phrases"].items()):
             self.relation_of.update({w: value for w in words})
         self.relation_re = c(_alt(self.relation_of))
         self.cue_res = {cue: c(_alt(words)) for cue, words in d["cues"].items()}

@@ -111,6 +111,7 @@ class _Resources:
     vocab: set[str]                      # every gazetteer term (exact words never change)
     vocab_re: re.Pattern
     fuzzy_index: dict[str, list[tuple[str, int]]]  # char -> [(term, position of char)]
+    places: set[str]                     # district names and aliases (they may sound like grammar words)
     cores: dict[str, frozenset]          # term -> positions covered by a real word inside it
     words: set[str]                      # real words (jieba dictionary + vocab + protected)
     age_after_stop: re.Pattern           # after "今年八十五": a unit, not an age
@@ -215,6 +216,7 @@ def _resources() -> _Resources:
         vocab=vocab,
         vocab_re=_alt(vocab),
         fuzzy_index=index,
+        places={t for t in yaml_strings(lexicon.get("districts") or {}) if isinstance(t, str)},
         cores=cores,
         words=words,
         age_after_stop=re.compile(r"\s*(?:" + _alt(stop).pattern + r"|[\d零〇○一二两三四五六七八九十百千])"),
@@ -531,6 +533,16 @@ def _name_context(text: str, start: int, end: int) -> bool:
             or not after or after in _BREAKS or after in _NAME_AFTER)
 
 
+# Where a place name certainly stands ("住想城那边", "住在太苍"): even a character that is
+# usually a grammar word may then be a misheard part of the name (想城 -> 相城, 太苍 -> 太仓).
+_PLACE_BEFORE = set("住在到搬回于")
+_PLACE_AFTER = set("区市县镇那这")
+
+
+def _place_context(text: str, start: int, end: int) -> bool:
+    return (start > 0 and text[start - 1] in _PLACE_BEFORE) or (end < len(text) and text[end] in _PLACE_AFTER)
+
+
 def _candidate(text: str, i: int, term: str, res: _Resources, taken: bytearray) -> int | None:
     """Number of shared characters if text[i:i+len(term)] is a misheard `term`, else None."""
     n = len(term)
@@ -541,7 +553,8 @@ def _candidate(text: str, i: int, term: str, res: _Resources, taken: bytearray) 
     shared = n - len(diffs)
     if shared < max(1, n // 2):
         return None
-    if any(sub[k] in _FUNCTION_CHARS for k in diffs) or (n == 2 and any(ch in _FUNCTION_CHARS for ch in sub)):
+    function_chars = any(sub[k] in _FUNCTION_CHARS for k in diffs) or (n == 2 and any(ch in _FUNCTION_CHARS for ch in sub))
+    if function_chars and not (term in res.places and _place_context(text, i, i + n)):
         return None
     if not all(_same_sound(sub[k], term[k]) for k in diffs):
         return None
