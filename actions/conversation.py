@@ -30,9 +30,12 @@ from .turn import Turn
 
 BASICS = tuple(sorted((f for f, spec in FACTS.items() if spec.basic), key=lambda f: FACTS[f].ask_order))
 # Intents whose words are no answer to a question, even when a reading matches ("苏州的尊老金…").
-NOT_ANSWERS = {"ask_policy", "what_if", "more", "help", "restart", "ask_recommendation", "out_of_scope",
+NOT_ANSWERS = {"ask_policy", "what_if", "more", "help", "restart", "ask_recommendation",
                "book_service", "apply_waitlist", "request_assessment", "book_advisor", "check_status",
                "cancel_booking"}
+# The classifier may call a plain answer "out of scope" ("不是，我还有个哥哥"): a short reply that
+# asks nothing is still read as the answer to the question just asked.
+QUESTION_WORDS = re.compile(r"[吗？?呢]|什么|怎么|为什么|哪|几|多少|谁")
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
@@ -46,6 +49,11 @@ PROBLEM_WORDING = {
     "care_score_out_of_range": "bad_care_score",
     "disability_grade_invalid": "bad_disability_grade",
 }
+# The fact an impossible value was meant for: asked again after the polite refusal.
+PROBLEM_FACT = {"age_out_of_range": "age", "id_number_invalid": "age", "birth_date_in_future": "age",
+                "birth_date_invalid": "age", "care_score_out_of_range": "care_level",
+                "disability_grade_invalid": "disability_grade"}
+MAX_MISSES = 3      # then the question is skipped: an elder is never stuck on one question
 # Conversation bookkeeping kept in slots (besides the fact slots).
 STATE_SLOTS = ("asked_fact", "offer_open", "continuing", "shown_results", "shown_count", "last_policy",
                "not_understood", "care_estimated", "speaker_relation", "subject")
@@ -70,6 +78,7 @@ class Conversation:
         self._lead: list[str] = []  # acknowledgements said at the top of the next message
         self._results = None
         self._profile_changed = False
+        self._cards = 0             # result cards in this reply
 
     # --- slots ---------------------------------------------------------------------------------
     def _get(self, name: str, default=None):
@@ -118,19 +127,17 @@ class Conversation:
 
     # --- the turn ---------------------------------------------------------------------------------
     def respond(self) -> Reply:
-        turn = self.turn
-        if turn.problems:
-            return self._problem(turn.problems[0])
         self._take_subject()
         stated, skipped, problem = self._read_answer()
+        problem = self.turn.problems[0] if self.turn.problems else problem
         if problem:
-            return self._problem(problem)
+            return self._problem(problem, stated)
         changed = self._accept(stated)
         if skipped:
             self._skip(skipped)
         intent = self._intent(bool(changed or skipped))
         handler = getattr(self, f"_on_{intent}", self._on_not_understood)
-        if intent != "not_understood":
+        if intent not in ("not_understood", "out_of_scope"):
             self._set("not_understood", 0)
         handler()
         self._flush()
@@ -168,7 +175,8 @@ class Conversation:
         """(facts stated, the fact skipped with 不知道, a problem) — read in context."""
         turn = self.turn
         facts = {k: v for k, v in turn.facts.items() if k != "subject"}
-        if turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text)):
+        if turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text)) \
+                or (turn.intent == "out_of_scope" and (len(turn.text) > 12 or QUESTION_WORDS.search(turn.text))):
             return facts, None, None  # "好的，再见" is no yes to the question; "88" may be an age
         asked, skipped = self.asked, None
         dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
@@ -228,11 +236,19 @@ class Conversation:
         self._set(fact, DONT_KNOW)
         self._note(wording()["dont_know_noted"])
 
-    def _problem(self, problem: str) -> Reply:
-        """An impossible value changes nothing: say why, and ask again."""
+    def _problem(self, problem: str, stated: dict) -> Reply:
+        """An impossible value is refused and nothing already stored changes: new facts said
+        with it are kept ("身份证… 相城黄桥 独居"), then the question that value answers is asked."""
+        self._accept({k: v for k, v in stated.items() if k not in self.profile and k != PROBLEM_FACT.get(problem)})
         self._say(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
-        self._resume(prefix=False)
+        fact = PROBLEM_FACT.get(problem)
+        if fact and fact not in self.profile:
+            self._ask(fact)
+        else:
+            self._resume(prefix=False)
         self._flush()
+        if self._profile_changed:
+            self._attach_payload()
         return self.reply
 
     # --- where the conversation goes next -------------------------------------------------------------
@@ -294,7 +310,8 @@ class Conversation:
         elif self._get("offer_open") or self.shown is not None:
             self._footer(cards_left=0)
         elif not self.profile:
-            self._say(w["start_hint"])
+            self._note(w["first_question"])
+            self._ask(BASICS[0])
         else:
             nxt = self._next_basic()
             if nxt:
@@ -324,6 +341,7 @@ class Conversation:
         page = items[start:start + PAGE]
         for offset, item in enumerate(page):
             self._say(card(start + offset + 1, item))
+        self._cards += len(page)
         shown = start + len(page)
         self._set("shown_results", self._statuses())
         self._set("shown_count", shown)
@@ -357,7 +375,8 @@ class Conversation:
         """The channel contract: the current profile and every result, whenever they changed."""
         self.reply.payload = {"type": "recommendations", "profile": dict(self.profile),
                               "results": [r.to_dict() for r in self.results()],
-                              "asking": self.slots.get("asked_fact")}
+                              "asking": self.slots.get("asked_fact"),   # the question now open, if any
+                              "cards": self._cards}                    # result cards in this reply
 
     # --- handlers, one per kind of turn ---------------------------------------------------------------------
     def _on_inform(self) -> None:
@@ -458,10 +477,10 @@ class Conversation:
         self._resume()
 
     def _on_greet(self) -> None:
-        w, b = wording(), wording()["buttons"]
+        w = wording()
         if not self.profile and self.shown is None and not self.asked:
-            self._say(w["greet"], [(b["find_policies"], payload("ask_recommendation")),
-                                   (b["how_to_use"], payload("help"))])
+            self._note(w["greet"])   # …and the first question at once: "82" then answers it
+            self._ask(BASICS[0])
             return
         self._say(w["greet_again"])
         self._resume(prefix=False)
@@ -475,6 +494,13 @@ class Conversation:
         self._resume()
 
     def _on_out_of_scope(self) -> None:
+        if self.asked:  # no answer to the open question: it counts as not understood
+            misses = self._get("not_understood", 0) + 1
+            self._set("not_understood", misses)
+            if misses >= MAX_MISSES:
+                self._note(wording()["out_of_scope"])
+                self._skip_and_go_on()
+                return
         self._say(wording()["out_of_scope"])
         self._resume()
 
@@ -485,6 +511,16 @@ class Conversation:
         self._say(wording()["goodbye"])
 
     def _on_not_understood(self) -> None:
-        self._set("not_understood", self._get("not_understood", 0) + 1)
-        self._say(wording()["not_understood"])
+        misses = self._get("not_understood", 0) + 1
+        self._set("not_understood", misses)
+        self._note(wording()["not_understood"])
+        if self.asked and misses >= MAX_MISSES:  # never stuck: skip it and go on
+            self._skip_and_go_on()
+            return
         self._resume(prefix=False)
+
+    def _skip_and_go_on(self) -> None:
+        self._set("not_understood", 0)
+        self._skip(self.asked)
+        self._set("asked_fact", None)
+        self._progress()

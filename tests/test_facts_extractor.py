@@ -350,7 +350,8 @@ def test_assessed_with_the_level_said_apart(text, level):
     ("吃饭要人喂，穿衣要人帮，洗澡要人帮，上厕所要人扶，走不动路，下不了床", "完全失能",
      ["进食", "穿衣", "洗澡", "如厕", "室内行走", "上下床"]),
     ("吃饭穿衣都能自己来，洗澡也不需要人帮", "能力完好", []),
-    ("卧床，吃饭要人喂", "完全失能", ["进食"]),
+    ("卧床，吃饭要人喂", "重度失能", ["进食"]),         # bed-bound: 重度
+    ("卧床，翻身都要人，全靠我们", "完全失能", ["上下床"]),      # …and dependent for everything: 完全
 ])
 def test_estimate_care_level_from_daily_activities(text, level, activities):
     assert estimate_care_level(text) == (level, activities)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from bot.nlu.normalizer import normalized_input
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 BOOL_FACTS = ("hukou", "care_assessed", "dementia", "family_planning_special",
               "medical_insured", "emergency", "family_caregiver")
+CARE_LEVELS = ("能力完好", "轻度失能", "中度失能", "重度失能", "完全失能")  # facts.yml's order, mildest first
 ADL_ORDER = ("进食", "穿衣", "洗澡", "如厕", "室内行走", "上下床")
 MAX_TEXT = 20_000  # longer input is cut: a profile never needs more
 
@@ -136,7 +137,10 @@ class _Lex:
         place = _alt(self.sz_places | self.out_places)
         kw = _alt(hk["keywords"])
         self.hukou_a = c(f"(?P<p>{place})\\s*的?\\s*{kw}")
-        self.hukou_b = c(f"{kw}\\s*(?:也|还|都|就|早就|已经|现在|一直)?\\s*(?P<neg>不|没)?\\s*(?:是|在|落在)?\\s*(?P<p>{place})")
+        # no space after the keyword: in shorthand "外地户口 在张家港住" the space ends the phrase
+        self.hukou_b = c(f"{kw}(?:也|还|都|就|早就|已经|现在|一直)?(?P<neg>不|没)?(?:是|在|落在)?(?P<p>{place})")
+        self.hukou_elsewhere = c(f"{kw}\\s*(?:也|还|都|一直|现在|仍然|依然)?\\s*(?:在|是|落在)\\s*(?P<p>[\\u4e00-\\u9fff]{{2,4}}?)"
+                                 f"(?=的|那边|那里|老家|乡下|农村|[\\s{re.escape(_BREAKS)}]|$)")
         self.hukou_moved = c(f"{kw}(?P<gap>[^{re.escape(_BREAKS)}]{{0,4}}?)" + _alt(hk["moved_in_verbs"]))
         self.hukou_phrases = self._phrases({"true": hk["true"], "false": hk["false"]})
         self.hukou_weak = c(_alt(hk["weak_false"]))
@@ -183,12 +187,18 @@ class _Lex:
         self.cue_of = {w: None for w in adl["neutral_cues"]}
         self.cue_of.update({w: False for w in adl["no_help_cues"]})
         self.cue_of.update({w: True for w in adl["help_cues"]})
-        self.cue_re = c(_alt(self.cue_of))
+        # someone named between: "洗澡要老伴扶一把", "要村里的人帮着" (tried before the word list)
+        # …and its negation, whole, so its verb is not read again as a need ("吃饭不需要人喂")
+        gap = r"[^\s" + re.escape(_BREAKS) + r"]{0,5}?"
+        self.cue_re = c("(?P<nohelp>(?:不|没|无|不用|不必)" + _alt(adl["help_need"]) + "?" + gap + _alt(adl["help_verbs"]) + ")"
+                        "|(?P<help>" + _alt(adl["help_need"]) + gap + _alt(adl["help_verbs"]) + ")|" + _alt(self.cue_of))
         self.joiner_only = c(r"^[\s" + "".join(re.escape(j) for j in adl["joiners"] if len(j) == 1) + r"]*$|^\s*"
                              + _alt(adl["joiners"]) + r"\s*$")
         self.adl_levels = sorted(((int(n), lv) for n, lv in adl["levels_by_count"]), reverse=True)
         self.bedridden_re = c(_alt(adl["bedridden"]))
         self.bedridden_level = adl["bedridden_level"]
+        self.total_re = c(_alt(adl["total_dependence"]))
+        self.total_level = adl["total_level"]
 
         # the simpler phrase facts
         self.dementia = self._phrases({"true": d["dementia"]["true"], "false": d["dementia"]["false"]})
@@ -635,6 +645,13 @@ def _hukou(ctx: _Ctx):
     for m in lex.hukou_weak.finditer(t):
         if ctx.polarity(m.start(), m.end()) is None:
             ctx.add("hukou", False, m.start(), m.end(), weak=True)
+    if not any(c.ex.fact == "hukou" for c in ctx.cands):
+        # "户口还在哈尔滨": any named place that is not in Suzhou
+        for m in lex.hukou_elsewhere.finditer(t):
+            place = m.group("p")
+            if place not in lex.sz_places and not lex.district_re.search(place) and not lex.gap_neg.search(place) \
+                    and not re.search("哪|什么|啥|谁|几", place) and ctx.polarity(m.start(), m.end()) is None:
+                ctx.add("hukou", False, m.start(), m.end(), weak=True)
 
 
 def _medical(ctx: _Ctx):
@@ -846,10 +863,11 @@ def _adl_scan(text: str):
         taken = bytearray(len(clause))  # cue words inside an activity phrase do not count
         for ts, te, _ in acts + phrases:
             taken[ts:te] = b"\x01" * (te - ts)
-        cues = [(m.start(), m.end(), lex.cue_of[m.group()]) for m in lex.cue_re.finditer(clause)
+        cues = [(m.start(), m.end(), False if m.group("nohelp") else True if m.group("help") else lex.cue_of[m.group()])
+                for m in lex.cue_re.finditer(clause)
                 if not any(taken[m.start():m.end()])]
         for s, e, act in phrases:
-            if re.search(r"(?:不用|不需要|不要|没有?)$", clause[max(0, s - 3):s]):
+            if re.search(r"(?:不用|不需要|不要|没有?|不需|不必)$", clause[max(0, s - 3):s]):
                 continue
             helped.add(act)
             described, lo, hi = True, min(lo, c0 + s), max(hi, c0 + e)
@@ -875,7 +893,9 @@ def _adl_scan(text: str):
                 helped.add(act)
     bed = lex.bedridden_re.search(t)
     if bed and not re.search(r"(?:不|没有?)$", t[max(0, bed.start() - 2):bed.start()]):
-        level = lex.bedridden_level
+        level = lex.total_level if lex.total_re.search(t) else lex.bedridden_level
+        counted = next(lv for n, lv in lex.adl_levels if len(helped) >= n)
+        level = max(level, counted, key=CARE_LEVELS.index)
         lo, hi, described = min(lo, bed.start()), max(hi, bed.end()), True
     elif described:
         level = next(lv for n, lv in lex.adl_levels if len(helped) >= n)
@@ -909,7 +929,8 @@ def _answer(ctx: _Ctx, requested: str):
         off = t.find(core)
     if not core:
         return
-    if lex.dont_know.search(t):
+    unsure = lex.dont_know.search(core)
+    if unsure and (unsure.start() <= 3 or len(core) <= 10):  # not "说话有点不清楚" in a longer answer
         ctx.problem("dont_know")
         return
     if re.match(r"有没有|是不是|什么|啥|哪", core):
@@ -952,6 +973,9 @@ def _answer(ctx: _Ctx, requested: str):
         m = re.search(_alt(table), core)
         if m and (requested != "economic_status" or m.start() == 0):
             value = table[m.group()]
+            if requested == "economic_status" and value == "一般":
+                add(value, m)  # "无，都不是": the answer is itself a negation
+                return
             if ctx.polarity(off + m.start(), off + m.end(), question=False) == "neg":
                 if not isinstance(value, bool):
                     return  # "不是一个人" says what it is not
@@ -974,6 +998,16 @@ READING_MAX_CHARS = 40
 
 _RECOGNISERS = (_births, _ages, _districts, _hukou, _medical, _care, _economic, _living,
                 _disability, _family_planning, _caregiver, _subject)
+
+
+def _total_dependence(ctx: _Ctx) -> None:
+    """"瘫在床上，连翻身都不行，全靠人": an estimated 重度 with total dependence is 完全失能."""
+    lex = ctx.lex
+    if not lex.total_re.search(ctx.t):
+        return
+    for c in ctx.cands:
+        if c.ex.fact == "care_level" and c.ex.estimated and c.ex.value == lex.bedridden_level:
+            c.ex = replace(c.ex, value=lex.total_level)
 
 
 def _relation(ctx: _Ctx) -> str | None:
@@ -1001,7 +1035,20 @@ def _readings(ctx: _Ctx) -> dict:
             readings[fact] = "!" + new_problems[0]
         del ctx.cands[n:]
         ctx.problems[:] = problems
+    if "district" not in stated:
+        district = _district_reading(ctx)
+        if district:
+            readings["district"] = district
     return readings
+
+
+def _district_reading(ctx: _Ctx) -> str | None:
+    """A bare reply to "住在哪个区？", read as a place: "昆三" -> 昆山市, "想城" -> 相城区 (the
+    normaliser corrects sound-alikes only where a place certainly stands)."""
+    core = re.sub(r"^(?:在|住在|住|是)|(?:那边|那里|这边|的|吧|啊|呀)+$", "", ctx.t.strip(" " + _BREAKS))
+    if not core or len(core) > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", core):
+        return None
+    return extract("住在" + core, ctx.today).facts.get("district")  # the normaliser now sees a place
 
 
 def _run(text: str, today: _dt.date, requested: str | None, readings: bool = False) -> ExtractionResult:
@@ -1013,11 +1060,16 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     _bool_phrases(ctx, "dementia", ctx.lex.dementia, skip_other=True)
     _bool_phrases(ctx, "emergency", ctx.lex.emergency)
     _shorthand_age(ctx)
-    if not any(c.ex.fact == "care_level" for c in ctx.cands):
+    levels = {c.ex.value for c in ctx.cands if c.ex.fact == "care_level"}
+    if not levels or (levels == {CARE_LEVELS[0]} and all(c.ex.estimated for c in ctx.cands if c.ex.fact == "care_level")):
+        # no level named, or only "fine" in everyday words: the daily activities decide
+        # ("身体还行，就是洗澡要人帮", "洗澡需人帮，其他自理" -> 轻度失能)
         found = _adl_scan(ctx.t)
-        if found:
+        if found and (not levels or found[0] != CARE_LEVELS[0]):
             level, _, (s, e) = found
+            ctx.cands = [c for c in ctx.cands if c.ex.fact != "care_level"]
             ctx.add("care_level", level, s, e, estimated=True)
+    _total_dependence(ctx)
     answers = _readings(ctx) if readings and len(ctx.t) <= READING_MAX_CHARS else {}
     if requested and not any(c.ex.fact == requested for c in ctx.cands if not c.weak):
         _answer(ctx, requested)
