@@ -135,7 +135,11 @@ class Conversation:
         changed = self._accept(stated)
         if skipped:
             self._skip(skipped)
-        intent = self._intent(bool(changed or skipped))
+        # the open question got its answer, even one already known ("不是" said again)
+        answered = bool(changed or skipped or (self.asked and self.asked in stated))
+        if answered and self.asked and (self.asked in stated or skipped):
+            self._set("asked_fact", None)
+        intent = self._intent(answered)
         handler = getattr(self, f"_on_{intent}", self._on_not_understood)
         if intent not in ("not_understood", "out_of_scope"):
             self._set("not_understood", 0)
@@ -149,17 +153,26 @@ class Conversation:
         turn, intent = self.turn, self.turn.intent
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
-        if intent in ("ask_policy", "more", "help", "out_of_scope", "ask_recommendation"):
+        if intent in ("ask_policy", "more", "help", "ask_recommendation"):
             return intent
         if "impatient" in turn.cues:
             return "ask_recommendation"
         if answered:
             return "inform"
+        if intent in ("nlu_fallback", "inform", "out_of_scope", None) and self._asks_about_a_policy():
+            return "ask_policy"  # "谁能先排上养老院？…" with the classifier unsure: a policy is named
         if intent in ("affirm", "deny") and self._get("offer_open"):
             return "continue" if intent == "affirm" else "decline"
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"
+
+    def _asks_about_a_policy(self) -> bool:
+        turn = self.turn
+        if not (aspect_of(turn.cues) or QUESTION_WORDS.search(turn.text)):
+            return False
+        hits = self.search.search(turn.text, limit=1)
+        return bool(hits) and hits[0].score >= NAMED_SCORE
 
     # --- reading the message ------------------------------------------------------------------------
     def _take_subject(self) -> None:
@@ -232,6 +245,8 @@ class Conversation:
         return changed
 
     def _skip(self, fact: str) -> None:
+        if fact in self.profile:
+            return  # answered before: a later "不知道" or a skip never loses it
         self.skipped.add(fact)
         self._set(fact, DONT_KNOW)
         self._note(wording()["dont_know_noted"])
@@ -309,7 +324,7 @@ class Conversation:
             self._say((w["resume"] if prefix else "") + text, fact_options(self.asked))
         elif self._get("offer_open") or self.shown is not None:
             self._footer(cards_left=0)
-        elif not self.profile:
+        elif not set(self.profile) - {"subject"}:
             self._note(w["first_question"])
             self._ask(BASICS[0])
         else:
@@ -384,7 +399,7 @@ class Conversation:
 
     def _on_ask_recommendation(self) -> None:
         """"直接告诉我", "先看结果", "不知道了": the results now, with whatever is known."""
-        if not self.profile and self.shown is None:
+        if not set(self.profile) - {"subject"} and self.shown is None:
             self._ask(self._next_basic() or BASICS[0])
             return
         self._show_results(again=self.shown is not None)

@@ -257,3 +257,58 @@ def test_the_speakers_relationship_is_remembered(text, relation):
     s = Session()
     s.say(text)
     assert s.slots["speaker_relation"] == relation
+
+
+def test_greeting_asks_the_first_question_so_a_bare_number_answers_it():
+    s = Session()
+    reply = s.say("你好", "greet")
+    assert s.slots["asked_fact"] == "age" and "多大岁数" in Session.text(reply)
+    s.say("七十九", "inform")
+    assert s.slots["age"] == 79
+
+
+def test_a_short_answer_the_classifier_called_out_of_scope_still_answers():
+    s = Session()
+    s.say("我妈85岁，住姑苏区，苏州户口")
+    s.say("好的", "affirm")
+    while s.slots["asked_fact"] != "family_planning_special":
+        s.say("不知道", "dont_know")
+    reply = s.say("不是，她有三个孩子", "out_of_scope")
+    assert s.slots["family_planning_special"] is False and "帮不上忙" not in Session.text(reply)
+    assert s.slots["asked_fact"] != "family_planning_special"
+
+
+def test_an_answer_is_never_lost_to_a_later_skip():
+    s = Session()
+    s.say("我妈85岁住姑苏区")
+    s.say("有苏州户口")
+    assert s.slots["hukou"] is True
+    s.say("不知道", "dont_know")   # nothing asked about hukou any more
+    assert s.slots["hukou"] is True
+
+
+def test_three_misses_skip_the_question():
+    s = Session()
+    s.say("我爸82岁")
+    for _ in range(3):
+        reply = s.say("嗯嗯嗯", "nlu_fallback")
+    assert s.slots["district"] == "不知道" and s.slots["asked_fact"] == "hukou"
+    assert "先跳过" in Session.text(reply)
+
+
+def test_a_named_policy_question_is_answered_when_the_classifier_is_unsure():
+    reply = Session().say("谁能先排上养老院？我妈这种情况排得到吗", "nlu_fallback")
+    assert "公办养老机构入住轮候" in Session.text(reply)
+
+
+def test_an_invalid_id_keeps_the_new_facts_and_asks_the_age():
+    s = Session()
+    reply = s.say("代老人查询 身份证320507194305121230 相城黄桥 独居")
+    assert s.slots["district"] == "相城区" and s.slots["living"] == "独居" and "age" not in s.slots
+    assert "身份证号码好像不对" in Session.text(reply) and s.slots["asked_fact"] == "age"
+
+
+def test_who_alone_is_no_profile_yet():
+    s = Session()
+    reply = s.say("我想问问我妈能不能住养老院", "ask_recommendation")
+    assert not results_shown(reply) and s.slots["asked_fact"] == "age"

@@ -216,6 +216,7 @@ class _Lex:
         lv = d["living"]
         self.living_of = {w: v for v, ws in lv["values"].items() for w in ws}
         self.living_re = c(_alt(self.living_of))
+        self.alone_at = c(r"一个人(?:在|住在)[^\s" + re.escape(_BREAKS) + r"]{1,6}?(?:住|生活|过)")
         self.living_with = c(_alt(lv["with_words"]) + f"(?P<who>[^\\s{re.escape(_BREAKS)}]{{1,8}}?)"
                              + "(?:" + _alt(lv["together_verbs"]) + "|" + _alt(lv["together_alone"]) + _END + ")")
         self.family_word = c(_alt(lv["family_words"]))
@@ -726,6 +727,9 @@ def _living(ctx: _Ctx):
     for m in lex.living_re.finditer(t):
         if ctx.polarity(m.start(), m.end()) is None:
             ctx.add("living", lex.living_of[m.group()], m.start(), m.end())
+    for m in lex.alone_at.finditer(t):  # "她一个人在盛泽住"
+        if ctx.polarity(m.start(), m.end()) is None and not ctx.about_other(m.start(), m.end()):
+            ctx.add("living", "独居", m.start(), m.end())
     for m in lex.living_with.finditer(t):
         who = m.group("who")
         if lex.family_word.search(who):
