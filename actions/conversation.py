@@ -194,7 +194,8 @@ class Conversation:
         asked, skipped = self.asked, None
         dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
         if asked and asked not in facts:
-            value = turn.reading(asked)
+            # a message that states other facts is no bare answer ("不对，她搬到园区了" is no "no")
+            value = turn.reading(asked) if not facts else None
             if dont_know:
                 skipped = asked
             elif value is not None:

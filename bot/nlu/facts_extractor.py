@@ -171,6 +171,8 @@ class _Lex:
         self.level_ctx = c(_alt(ca["level_context"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,3}}?)(?P<lvl>{lvl})" + level_end)
         self.assessed_phrases = self._phrases({"true": ca["true"], "false": ca["false"]})
         self.assessed_words = c(_alt(ca["true"]))
+        self.assessed_done = c(r"(?P<neg>没有?|未|还没有?|从没有?|从来没有?)?(?:做|评|搞|弄)过(?:的)?[^\s" + re.escape(_BREAKS)
+                               + r"]{0,8}?评估")
         self.short_alone = c(r"(?:^|(?<=[\s" + re.escape(_BREAKS) + r"是为的评成]))(?P<lvl>" + _alt(self.short_level)
                              + ")" + level_end)
         self.score_re = c(_alt(cl["score_words"]) + r"[是为了:：\s]*(?P<n>\d{1,3}|[零一二三四五六七八九十百]+)\s*分")
@@ -695,6 +697,12 @@ def _care(ctx: _Ctx):
         if "评" in m.group() or "评估" in ctx.before(m.start()):
             ctx.add("care_assessed", True, m.start(), m.end())
     _bool_phrases(ctx, "care_assessed", lex.assessed_phrases)
+    if not any(c.ex.fact == "care_assessed" for c in ctx.cands):
+        # "没有做过那个评估", "做过的那个长护险的评估": someone words between
+        for m in lex.assessed_done.finditer(t):
+            if ctx.polarity(m.start(), m.end(), question=False) == "hedge" or lex.hedge.search(ctx.before(m.start(), 4)):
+                continue
+            ctx.add("care_assessed", not m.group("neg"), m.start(), m.end())
 
 
 def _economic(ctx: _Ctx):
@@ -860,6 +868,7 @@ def _adl_scan(text: str):
     t = N.to_halfwidth(text or "")[:MAX_TEXT]
     helped: set[str] = set()
     lo, hi, described = len(t), 0, False
+    pending = None  # an activity named without how it goes: "洗澡腿脚不灵，要老伴扶一把"
     for cm in re.finditer(r"[^\s" + re.escape("，。；！？,.;!?\n…") + r"]+", t):
         c0, clause = cm.start(), cm.group()
         acts = [(m.start(), m.end(), lex.act_of[m.group()]) for m in lex.act_re.finditer(clause)]
@@ -876,6 +885,12 @@ def _adl_scan(text: str):
             helped.add(act)
             described, lo, hi = True, min(lo, c0 + s), max(hi, c0 + e)
         if not acts:
+            said = [c for c in cues if c[2] is not None]
+            if pending and said:  # the clause right after says how the pending activity goes
+                described, hi = True, max(hi, c0 + said[0][1])
+                if said[0][2]:
+                    helped.add(pending)
+            pending = None
             continue
         bounds = [a[0] for a in acts[1:]] + [len(clause)]
         starts = [c[0] for c in cues]  # sorted: finditer order
@@ -888,10 +903,12 @@ def _adl_scan(text: str):
         for i in range(len(acts) - 2, -1, -1):  # "穿衣、吃饭都要人帮": share the cue
             if not assigned[i] and lex.joiner_only.match(clause[acts[i][1]:acts[i + 1][0]]):
                 assigned[i] = assigned[i + 1]
+        pending = None
         for (s, e, act), got in zip(acts, assigned):
             status = [c[2] for c in got if c[2] is not None]
             if not status:
-                continue  # mentioned without saying how it goes
+                pending = act  # mentioned without saying how it goes (yet)
+                continue
             described, lo, hi = True, min(lo, c0 + s), max(hi, c0 + max([e] + [c[1] for c in got]))
             if any(status):
                 helped.add(act)

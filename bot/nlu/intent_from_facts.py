@@ -28,6 +28,8 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
             "overridable": ["nlu_fallback", "greet", "thank", "affirm", "deny"],
             # facts that say who is talking, not what the elder's situation is
             "ignore_facts": ["subject"],
+            # "没有做过那个评估" states the assessment fact: an answer, not a request for one
+            "stated_not_requested": {"request_assessment": ["care_assessed"]},
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -41,10 +43,13 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            if intent.get("name") not in self._config["overridable"]:
-                continue
             facts = [e for e in message.get(ENTITIES, []) if e.get("extractor") == "FactExtractor"
                      and e.get("entity") not in self._config["ignore_facts"]]
+            stated = self._config["stated_not_requested"].get(intent.get("name"))
+            if stated is not None:
+                facts = [e for e in facts if e.get("entity") in stated]
+            elif intent.get("name") not in self._config["overridable"]:
+                continue
             if not facts:
                 continue
             message.set(INTENT, {"name": "inform", "confidence": 1.0}, add_to_output=True)
