@@ -171,8 +171,11 @@ class Conversation:
         turn = self.turn
         if not (aspect_of(turn.cues) or QUESTION_WORDS.search(turn.text)):
             return False
-        hits = self.search.search(turn.text, limit=1)
-        return bool(hits) and hits[0].score >= NAMED_SCORE
+        hits = self.search.search(turn.text, limit=2)
+        if not hits:
+            return False
+        runner_up = hits[1].score if len(hits) > 1 else 0
+        return hits[0].score >= NAMED_SCORE or (hits[0].score >= CLEAR_SCORE and hits[0].score >= 1.25 * runner_up)
 
     # --- reading the message ------------------------------------------------------------------------
     def _take_subject(self) -> None:
@@ -194,8 +197,10 @@ class Conversation:
         asked, skipped = self.asked, None
         dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
         if asked and asked not in facts:
-            # a message that states other facts is no bare answer ("不对，她搬到园区了" is no "no")
-            value = turn.reading(asked) if not facts else None
+            # a message that changes other facts is no bare answer ("不对，她搬到园区了" is no "no");
+            # one that repeats them still is ("有，一辈子都在梅李")
+            news = any(self.profile.get(k) != v for k, v in facts.items())
+            value = turn.reading(asked) if not news else None
             if dont_know:
                 skipped = asked
             elif value is not None:
