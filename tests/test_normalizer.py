@@ -546,3 +546,20 @@ def test_place_typed_with_a_grammar_word_is_corrected_where_a_place_stands(text,
 @pytest.mark.parametrize("text", ["我想城里住", "太长了", "去太苍看看再说", "我太想了", "三个人"])
 def test_grammar_words_stay_without_a_place_context(text):
     assert normalize(text) == text
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("住在长属鼓励镇", "住在常熟鼓励镇"),    # sounds like 常熟, shares no character with it
+    ("住在泰苍", "住在太仓"), ("住在张家钢琴锋镇", "住在张家港琴锋镇"), ("住在常数", "住在常熟"),
+])
+def test_where_a_place_stands_a_sound_alike_is_the_place(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["住在五一路", "住在一楼", "在世", "在医院", "常数是多少", "我住在常州"])
+def test_sound_alikes_need_a_place(text):
+    assert normalize(text) == text
+
+
+def test_traditional_zhe_after_a_verb():
+    assert normalize("洗澡要我爸看著") == "洗澡要我爸看着"

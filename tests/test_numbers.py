@@ -85,3 +85,10 @@ def test_mask_id_never_shows_the_middle():
     assert masked == "3205**********1234"
     assert len(masked) == 18
     assert N.mask_id("1234") == "****"
+
+
+@pytest.mark.parametrize("text,value", [("其实医疗", 71), ("巴士", 80), ("八十三", 83), ("巴士森林", None),
+                                        ("你好", None), ("是的", None), ("石油", None)])
+def test_a_number_heard_as_other_words(text, value):
+    from bot.nlu.numbers import sounded_number
+    assert sounded_number(text) == value

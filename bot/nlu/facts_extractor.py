@@ -1050,6 +1050,9 @@ def _readings(ctx: _Ctx) -> dict:
         _answer(ctx, fact)
         got = [c.ex.value for c in ctx.cands[n:] if c.ex.fact == fact]
         new_problems = [p for p in ctx.problems if p not in problems and p != "dont_know"]
+        if not got and fact == "age":
+            sounded = N.sounded_number(ctx.t)  # "其实医疗" heard for 七十一了
+            got = [sounded] if sounded is not None and 40 <= sounded <= 130 else []
         if got:
             readings[fact] = got[-1]
         elif new_problems:

@@ -31,6 +31,7 @@ import dataclasses
 import difflib
 import functools
 import logging
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -112,6 +113,7 @@ class _Resources:
     vocab_re: re.Pattern
     fuzzy_index: dict[str, list[tuple[str, int]]]  # char -> [(term, position of char)]
     places: set[str]                     # district names and aliases (they may sound like grammar words)
+    place_sounds: dict                   # relaxed pinyin tuple -> place names that sound so
     cores: dict[str, frozenset]          # term -> positions covered by a real word inside it
     words: set[str]                      # real words (jieba dictionary + vocab + protected)
     age_after_stop: re.Pattern           # after "今年八十五": a unit, not an age
@@ -205,6 +207,12 @@ def _resources() -> _Resources:
     cores = {term: _core_positions(term, words) for term in fuzzy_terms}
     for ch in index:  # the pinyin of every gazetteer character, computed once
         _readings(ch)
+    places = {t for t in yaml_strings(lexicon.get("districts") or {}) if isinstance(t, str) and _is_cjk(t)}
+    place_sounds: dict[tuple, set] = {}
+    for term in places - strict:  # short ambiguous aliases (园区, 新区) are not matched by sound
+        if len(term) >= 2:
+            for key in itertools.product(*(sorted(_readings(ch)) for ch in term)):
+                place_sounds.setdefault(key, set()).add(term)
     age = lexicon.get("age") or {}
     stop = [str(w) for w in (age.get("units_after") or []) + (age.get("skip_after") or [])]
     stop += ["有", "多", "来", "几", "余", "岁", "周岁", "月", "日", "号", "点"]
@@ -216,7 +224,8 @@ def _resources() -> _Resources:
         vocab=vocab,
         vocab_re=_alt(vocab),
         fuzzy_index=index,
-        places={t for t in yaml_strings(lexicon.get("districts") or {}) if isinstance(t, str)},
+        places=places,
+        place_sounds=place_sounds,
         cores=cores,
         words=words,
         age_after_stop=re.compile(r"\s*(?:" + _alt(stop).pattern + r"|[\d零〇○一二两三四五六七八九十百千])"),
@@ -551,12 +560,15 @@ def _candidate(text: str, i: int, term: str, res: _Resources, taken: bytearray) 
         return None
     diffs = [k for k in range(n) if sub[k] != term[k]]
     shared = n - len(diffs)
+    if not all(_same_sound(sub[k], term[k]) for k in diffs):
+        return None
+    if term in res.places and _place_context(text, i, i + n):
+        # "住在无疆…" (吴江), "住在常数" (常熟): where a place certainly stands, a sound-alike is
+        # the misheard name, even made of real words or of grammar characters
+        return shared
     if shared < max(1, n // 2):
         return None
-    function_chars = any(sub[k] in _FUNCTION_CHARS for k in diffs) or (n == 2 and any(ch in _FUNCTION_CHARS for ch in sub))
-    if function_chars and not (term in res.places and _place_context(text, i, i + n)):
-        return None
-    if not all(_same_sound(sub[k], term[k]) for k in diffs):
+    if any(sub[k] in _FUNCTION_CHARS for k in diffs) or (n == 2 and any(ch in _FUNCTION_CHARS for ch in sub)):
         return None
     core = res.cores.get(term)
     if core and len(core) == n - 1 and not any(k in core for k in diffs):
@@ -568,6 +580,25 @@ def _candidate(text: str, i: int, term: str, res: _Resources, taken: bytearray) 
             or _inner_word_on(text, i, i + n, [i + k for k in diffs], words):
         return None
     return shared
+
+
+def _place_sound_alikes(text: str, res: _Resources, taken: bytearray) -> dict:
+    """Right after 住/在/到…, a name that sounds exactly like a district name but shares no
+    character with it ("住在无疆" -> 吴江, "在长属" -> 常熟): found by sound, not by characters."""
+    out = {}
+    for i in range(1, len(text)):
+        if text[i - 1] not in _PLACE_BEFORE:
+            continue
+        for n in (3, 2):
+            sub = text[i:i + n]
+            if len(sub) < n or not _is_cjk(sub) or any(taken[i:i + n]) or sub in res.places:
+                continue
+            terms = {t for key in itertools.product(*(sorted(_readings(ch)) for ch in sub))
+                     for t in res.place_sounds.get(key, ())}
+            if len(terms) == 1:
+                out[(i, i + n)] = terms.pop()
+                break
+    return out
 
 
 def homophones(text: str) -> list[Edit]:
@@ -587,6 +618,8 @@ def homophones(text: str) -> list[Edit]:
             shared = _candidate(text, i, term, res, taken)
             if shared is not None:
                 found.setdefault((i, i + len(term)), []).append((shared, term))
+    for (i, j), term in _place_sound_alikes(text, res, taken).items():
+        found.setdefault((i, j), []).append((0, term))
     edits: list[Edit] = []
     # Longest first, then most shared characters, then leftmost; one term per range.
     ranked = sorted(found.items(), key=lambda kv: (-(kv[0][1] - kv[0][0]), -max(s for s, _ in kv[1]), kv[0][0]))

@@ -159,3 +159,36 @@ def mask_id(id_number: str) -> str:
     if len(s) <= 8:
         return "*" * len(s)
     return s[:4] + "*" * (len(s) - 8) + s[-4:]
+
+
+# A short spoken number a recogniser wrote as other words with the same sound: 其实医 (qi shi yi)
+# is 七十一, 巴士 (ba shi) 八十. Tone-less pinyin, not relaxed: 十 (shi) must not become 四 (si).
+_NUMERAL_SOUNDS = {"ling": "零", "yi": "一", "er": "二", "liang": "两", "san": "三", "si": "四", "wu": "五",
+                   "liu": "六", "qi": "七", "ba": "八", "jiu": "九", "shi": "十", "bai": "百"}
+
+
+def _numeral_of(ch: str) -> str | None:
+    from pypinyin import Style, pinyin
+    if ch in "零〇一二两三四五六七八九十百":
+        return ch
+    readings = {p for group in pinyin(ch, style=Style.NORMAL, heteronym=True, errors="ignore") for p in group}
+    found = {_NUMERAL_SOUNDS[r] for r in readings if r in _NUMERAL_SOUNDS}
+    return found.pop() if len(found) == 1 else None
+
+
+def sounded_number(text: str) -> int | None:
+    """The number a short reply sounds like ("其实医疗" -> 71), or None. All characters but at
+    most one at the end (a misheard 了/岁) must sound like numerals, and at least two must."""
+    core = re.sub(r"[\s，。,.!！?？]+", "", text or "")
+    if not 2 <= len(core) <= 6 or not all("\u4e00" <= ch <= "\u9fff" for ch in core):
+        return None
+    numerals = []
+    for ch in core:
+        n = _numeral_of(ch)
+        if n is None:
+            break
+        numerals.append(n)
+    rest = len(core) - len(numerals)
+    if len(numerals) < 2 or rest > 1:
+        return None
+    return _parse_cn("".join(numerals))
