@@ -156,8 +156,9 @@ class ValidateBookingForm(FormValidationAction):
             if field == "booking_date":
                 events.append(SlotSet("time_slot", None))
             return events
-        level = coerce("care_level", changed.get("care_level"))  # only new values are extracted
-        if level and tracker.get_slot("care_assessed") is not True:  # as in the advice form: say it is a guess
+        level = coerce("care_level", changed.get("care_level"))
+        said_now = tracker.get_slot("requested_slot") == "care_level" or "care_level" in latest_turn(tracker).facts
+        if level and said_now and tracker.get_slot("care_assessed") is not True:  # not a level said earlier  # as in the advice form: say it is a guess
             dispatcher.utter_message(text=wording()["care_estimate"].format(care_level=level))
             events.append(SlotSet("care_estimated", True))
         if _kind(tracker) == "waitlist" and not changed.get("booking_confirmed"):

@@ -39,12 +39,14 @@ def answer_until_summary(chat: Chat, reply: list[dict], answers: list[str]) -> l
 
 
 def book_bath(chat: Chat, phone: str = PHONE) -> list[dict]:
-    """A home-care booking up to the summary; returns the summary messages."""
+    """A home-care booking up to the summary; returns the summary messages. Who is filing it
+    (我妈 -> 子女) is taken from the words, never asked."""
     chat.say("我想给我妈预约上门助浴")
     chat.say("下周三上午")
     chat.say("姑苏区平江路100号3幢201室")
-    chat.say(phone)
-    return chat.say("女儿")
+    asked = chat.say("叫她王阿姨")
+    assert "联系电话" in Chat.texts(asked), "\n".join(chat.transcript)
+    return chat.say(phone)
 
 
 def test_home_service_booking_masks_phone_and_stores_one(advisor):
@@ -59,6 +61,8 @@ def test_home_service_booking_masks_phone_and_stores_one(advisor):
     booking = store_of(advisor).get(reference)
     assert booking.phone == PHONE and booking.service_type == "助浴" and booking.status == "submitted"
     assert booking.relationship == "子女" and booking.filed_by == "relative"
+    assert booking.addressed_as == "王阿姨" and "称呼：王阿姨" in text
+    assert "您是老人的什么人" not in "\n".join(chat.transcript)
     # personal data never reaches the server logs
     assert PHONE not in advisor.log_text()
 
@@ -87,6 +91,7 @@ def test_bad_phone_is_refused(advisor):
     chat.say("预约上门助餐")
     chat.say("后天上午")
     chat.say("吴中区木渎镇中山路5号")
+    chat.say("张奶奶")
     reply = chat.say("12345")
     assert "电话号码好像不对" in Chat.texts(reply)
 
@@ -202,7 +207,7 @@ def test_switching_to_a_booking_keeps_facts_and_does_not_repeat_itself(advisor):
 def test_assessment_and_advisor_requests(advisor, request_text, prefix, kind):
     chat = advisor.chat()
     reply = answer_until_summary(chat, chat.say(request_text),
-                                 ["下周一下午", "吴中区木渎镇金山路12号", "0512-66881234", "儿子"])
+                                 ["下周一下午", "吴中区木渎镇金山路12号", "李阿姨", "0512-66881234", "儿子"])
     assert "0512****1234" in Chat.texts(reply)
     reference = REFERENCE.search(Chat.texts(chat.say(button(reply, "确认")))).group()
     assert reference.startswith(prefix)
