@@ -112,6 +112,7 @@ class _Lex:
         self.age_kw = c(_alt(age["keywords"]) + f"(?:{self.age_fill}){{0,2}}[\\s:：]*$")
         self.age_strict_kw = c(_alt(age["strict_keywords"]) + f"(?:{self.age_fill}){{0,2}}[\\s:：]*$")
         self.age_skip_before = c(_alt(age["skip_before"]) + f"(?:{self.age_fill})?\\s*$")
+        self.age_future_before = c(_alt(age["future_before"]) + f"(?:{self.age_fill})?\\s*$")
         self.age_skip_after = c(r"^\s*(?!就是)" + _alt(age["skip_after"]))  # "七十八就是住湖东"
         self.age_units = c(r"^\s*" + _alt(age["units_after"]))
         self.age_measure = c(_alt(age["measure_before"]) + r"[^\s" + re.escape(_BREAKS) + r"]{0,2}$")
@@ -510,6 +511,8 @@ def _ages(ctx: _Ctx):
             continue
         before, after = t[max(0, s - 12):s], t[e:e + 8]
         if lex.age_skip_before.search(before) or re.search(r"不是\s*$", before):
+            continue
+        if lex.age_future_before.search(before) and not ctx.conditional(s):
             continue
         # Whose number? The nearest person word in the clause decides.
         cs = ctx.clause_start(s, spaces=True)
