@@ -210,9 +210,9 @@ def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]
              "|---|---|---|---|---|---|---|---|"]
 
     def row(name, style, s):
-        basics = (f"{s['median_q_basics']} / {s['max_q_basics']} (n={s['n_basics']})"
+        basics = (f"{s['median_q_basics']:g} / {s['max_q_basics']} (n={s['n_basics']})"
                   if s["n_basics"] else "—")
-        return (f"| {name} | {style} | {s['n']} | {s['reached']} | {s['median_q']} / {s['max_q']} | {basics} | "
+        return (f"| {name} | {style} | {s['n']} | {s['reached']} | {s['median_q']:g} / {s['max_q']} | {basics} | "
                 f"{s['fields']:.3f} ({s['fields_ok']}/{s['fields_total']}) | "
                 f"{s['moves_met']}/{s['moves']} |")
     typed_sum = summary(typed)
@@ -228,7 +228,7 @@ def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]
     lines += ["", "### Targets", "",
               f"- every persona reaches results: {a['reached']}/{a['n']} ({verdict(a['reached'] == a['n'])})",
               f"- when the opening gives age and district, questions before the first results: median "
-              f"{a['median_q_basics']} (target ≤ {t['median_q']}: {verdict((a['median_q_basics'] or 0) <= t['median_q'])}), "
+              f"{a['median_q_basics']:g} (target ≤ {t['median_q']}: {verdict((a['median_q_basics'] or 0) <= t['median_q'])}), "
               f"max {a['max_q_basics']} (target ≤ {t['max_q']}: {verdict((a['max_q_basics'] or 0) <= t['max_q'])})",
               f"- profile fields {a['fields']:.3f} (target ≥ {t['fields']}: {verdict(a['fields'] >= t['fields'])})"]
     if spoken_sum:
