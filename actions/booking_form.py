@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
@@ -31,6 +32,7 @@ from .turn import latest_turn
 logger = logging.getLogger(__name__)
 HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye",
                      "cancel_booking", "what_if", "check_status"}
+ADDRESS_WORD = re.compile(r"[路街巷弄号村组幢栋楼室苑园里镇乡道区]|小区|大厦|公寓|新村|\d")
 AFFIRM_WORDS = ("确认", "提交", "是的", "对", "好的", "没问题", "可以")
 
 
@@ -140,8 +142,11 @@ class ValidateBookingForm(FormValidationAction):
                 return [SlotSet(field, district or text[:60])]
             return []
         if field == "address":
-            # an address is free text; it must at least look like one (Chinese, some length)
-            if len(text) >= 4 and sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= 3 and intent not in HANDLED_ELSEWHERE:
+            # an address is free text; it must at least look like one: Chinese, some length, a
+            # street, number or building word, and not "不知道地址"
+            turn = latest_turn(tracker)
+            if len(text) >= 4 and sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= 3 and intent not in HANDLED_ELSEWHERE \
+                    and ADDRESS_WORD.search(text) and "dont_know" not in turn.cues and intent != "dont_know":
                 return [SlotSet(field, text[:200])]
             return []
         return []

@@ -163,6 +163,8 @@ class Conversation:
             return "ask_policy"  # "谁能先排上养老院？…" with the classifier unsure: a policy is named
         if intent in ("affirm", "deny") and self._get("offer_open"):
             return "continue" if intent == "affirm" else "decline"
+        if intent == "deny" and self._get("continuing"):
+            return "decline"  # "算了", "不用了" to an optional question: stop asking
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"

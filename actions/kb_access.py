@@ -4,7 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from policy_kb.engine import evaluate, next_fact
+from bot import clock
+from policy_kb.engine import evaluate
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 from policy_kb.service import knowledge_base
@@ -22,12 +23,8 @@ def search() -> PolicySearch:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    return clock.today()  # Suzhou's date: "明天" at 06:00 Suzhou time is not the server's tomorrow
 
 
 def results_for(profile: dict):
     return evaluate(kb(), profile, today())
-
-
-def next_question(profile: dict, skip: set[str]) -> str | None:
-    return next_fact(kb(), results_for(profile), exclude=skip)

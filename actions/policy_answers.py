@@ -23,8 +23,8 @@ def answer_lines(policy: Policy, result: Result, aspect: str | None, subject, pr
         amount = policy.amount or {}
         if amount.get("value") is not None:
             lines.append(w["policy_amount_value"].format(value=amount["value"], unit=amount.get("unit", "")))
-        elif amount or not policy.verified:
-            lines.append(w["policy_amount_unknown"].format(note=amount.get("note") or "待核实"))
+        elif "待核实" not in result.benefit and (amount or not policy.verified):
+            lines.append(w["policy_amount_unknown"].format(note=amount.get("note") or "金额待核实"))
     elif aspect == "ask_time":
         steps = "；".join(apply.get("steps") or [apply["where"]])
         lines = [w["policy_time"].format(name=policy.name, contact=contact, steps=steps)]
@@ -43,5 +43,8 @@ def answer_lines(policy: Policy, result: Result, aspect: str | None, subject, pr
         if apply.get("documents"):
             lines.append(w["policy_documents"].format(documents="、".join(apply["documents"])))
     if profile_known:
-        lines.append(w["policy_personal"].format(who=who(subject), status=status_word(result.status)))
+        line = w["policy_personal"].format(who=who(subject), status=status_word(result.status))
+        if result.status in ("not_eligible", "possible") and result.reasons:
+            line = line.rstrip("。") + w["policy_personal_reason"].format(reason=result.reasons[-1])
+        lines.append(line)
     return lines

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from policy_kb.facts import ProfileError, load_facts, validate_profile
 
+from . import clock
 from .masking import mask_ids, mask_phone, mask_text, normalize_phone
 from .tables import booking_events as events_table
 from .tables import bookings as table
@@ -45,9 +46,7 @@ QUEUED = ("submitted", "confirmed")  # a waitlist application holds a queue plac
 REQUIRED = {"home_service": {"service_type": "服务项目", "booking_date": "日期", "time_slot": "时段",
                              "address": "上门地址"},
             "waitlist": {"priority_tier": "优先级"}}
-# Suzhou's clock decides what "today" is and the date in a reference: the server may run in
-# UTC, and a booking filed at 07:00 in Suzhou must not carry yesterday's date. China has no DST.
-CHINA = dt.timezone(dt.timedelta(hours=8))
+CHINA = clock.CHINA   # a reference carries Suzhou's date (bot/clock.py)
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−－﹣"})
 _REFERENCE = re.compile(r"([A-Z]{2})[\s-]*(\d{8})[\s-]*(\d+)")
 
@@ -120,7 +119,7 @@ def normalize_reference(text: str) -> str | None:
 
 
 def china_today() -> dt.date:
-    return dt.datetime.now(CHINA).date()
+    return clock.today()
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from bot import clock
 from policy_kb.engine import evaluate, next_fact, what_if
 from policy_kb.facts import ProfileError, load_facts, validate_profile
 from policy_kb.kb import POLICY_DIR, KnowledgeBase, load_test_cases
@@ -59,7 +60,7 @@ def _read_profile(source: str) -> dict:
 
 def cmd_evaluate(args) -> int:
     try:
-        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else dt.date.today()
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else clock.today()
     except ValueError:
         return _fail(f"--as-of {args.as_of!r} 不是 YYYY-MM-DD 格式的日期")
     try:

@@ -174,7 +174,7 @@ def test_how_much_about_the_policy_just_discussed():
     s.say("尊老金怎么领", "ask_policy")
     reply = s.say("一个月给多少", "ask_policy")
     text = Session.text(reply)
-    assert "高龄津贴" in text and "待核实" in text and "以当地民政部门的答复为准" in text
+    assert "高龄津贴" in text and "待核实" in text and "以当地民政" in text and "金额金额" not in text
 
 
 def test_who_goes_first_on_the_waiting_list():
@@ -312,3 +312,18 @@ def test_who_alone_is_no_profile_yet():
     s = Session()
     reply = s.say("我想问问我妈能不能住养老院", "ask_recommendation")
     assert not results_shown(reply) and s.slots["asked_fact"] == "age"
+
+
+def test_declining_an_optional_question_stops_the_questions():
+    s = Session()
+    s.say("我妈85岁，住姑苏区，苏州户口")
+    s.say("好的", "affirm")
+    reply = s.say("算了", "deny")
+    assert not s.slots.get("continuing") and "需要的时候随时问我" in Session.text(reply)
+
+
+def test_not_eligible_says_why():
+    s = Session()
+    s.say("我妈85岁，住姑苏区，外地户口")
+    text = Session.text(s.say("尊老金怎么领", "ask_policy"))
+    assert "暂不符合（没有苏州户籍" in text

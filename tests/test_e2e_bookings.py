@@ -213,3 +213,12 @@ def test_assessment_and_advisor_requests(advisor, request_text, prefix, kind):
     assert reference.startswith(prefix)
     booking = store_of(advisor).get(reference)
     assert booking.kind == kind and booking.time_slot == "下午" and booking.phone == "0512-66881234"
+
+
+def test_an_address_must_look_like_one(advisor):
+    chat = advisor.chat()
+    chat.say("帮我妈约个助洁")
+    chat.say("后天上午")
+    reply = chat.say("不知道地址")
+    assert "地址" in Chat.texts(reply) and "称呼" not in Chat.texts(reply)   # asked again
+    assert "称呼" in Chat.texts(chat.say("相城区元和街道御窑路8号"))

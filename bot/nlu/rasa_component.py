@@ -15,7 +15,6 @@ is rule-based, so a lexicon change only needs a restart, not retraining.
 """
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 from typing import Any, Dict, List, Optional, Text
 
@@ -35,6 +34,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from bot import clock
 from bot.nlu.facts_extractor import extract
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT)
             if not isinstance(text, str) or not text.strip():
                 continue  # e.g. a button payload with no text
-            result = extract(text, today=_dt.date.today(), requested=self._requested(message), readings=True)
+            result = extract(text, today=clock.today(), requested=self._requested(message), readings=True)
             entities = self.add_extractor_name(self._entities(result))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
             message.set(FACT_PROBLEMS, list(result.problems), add_to_output=True)
