@@ -437,6 +437,7 @@ class Conversation:
     def _on_decline(self) -> None:
         self._set("offer_open", False)
         self._set("continuing", False)
+        self._set("asked_fact", None)
         items = recommended(self.results())
         self._say(wording()["offer_closed"], next_step_buttons(items))
 

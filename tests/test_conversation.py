@@ -327,3 +327,12 @@ def test_not_eligible_says_why():
     s.say("我妈85岁，住姑苏区，外地户口")
     text = Session.text(s.say("尊老金怎么领", "ask_policy"))
     assert "暂不符合（没有苏州户籍" in text
+
+
+def test_after_declining_nothing_is_asked_again():
+    s = Session()
+    s.say("我妈85岁，住姑苏区，苏州户口")
+    s.say("好的", "affirm")
+    s.say("算了", "deny")
+    reply = s.say("长护险要带啥材料", "ask_policy")
+    assert "接着刚才的" not in Session.text(reply) and s.slots["asked_fact"] is None

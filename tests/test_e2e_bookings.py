@@ -222,3 +222,11 @@ def test_an_address_must_look_like_one(advisor):
     reply = chat.say("不知道地址")
     assert "地址" in Chat.texts(reply) and "称呼" not in Chat.texts(reply)   # asked again
     assert "称呼" in Chat.texts(chat.say("相城区元和街道御窑路8号"))
+
+
+def test_a_request_during_a_lookup_switches_to_it(advisor):
+    chat = advisor.chat()
+    asked = chat.say("我排到第几了")
+    assert "预约编号" in Chat.texts(asked)
+    switched = chat.say("帮我妈申请公办养老院")
+    assert "入住轮候申请" in Chat.texts(switched) and "没听明白" not in Chat.texts(switched)
