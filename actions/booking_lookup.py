@@ -17,8 +17,10 @@ LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_
 STATUS_ZH = {"submitted": "已提交，等待确认", "confirmed": "已确认", "declined": "未通过",
              "cancelled": "已取消", "admitted": "已安排入住"}
 MAX_TRIES = 3
+HANDLED_ELSEWHERE = {"book_service", "apply_waitlist", "request_assessment", "book_advisor", "ask_policy"}
 WORDING = {
     "ask_reference": "请告诉我预约编号，比如 JY-20261129-0042。",
+    "ask_reference_none": "这次对话里还没有提交过预约或申请。有编号的话请告诉我，比如 JY-20261129-0042；想申请可以说「申请公办养老院轮候」。",
     "ask_phone": "为了保护老人的信息，请说一下预约时留的联系电话。",
     "ask_cancel": "确定要取消 {reference} 吗？",
     "not_found": "没有找到编号 {reference}，请核对一下。",
@@ -76,6 +78,9 @@ class ValidateLookupForm(FormValidationAction):
             dispatcher.utter_message(text=WORDING["wrong_phone"])
             return self._retry(dispatcher, "lookup_phone", tries)
         events = [SlotSet(k, v) for k, v in changed.items() if k in LOOKUP_SLOTS]
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if not events and intent in HANDLED_ELSEWHERE:
+            return []  # the form rejects; a rule switches to the request or answers the question
         if not events and tracker.get_slot("requested_slot"):
             dispatcher.utter_message(text="不好意思，没听明白，请再说一下。")
             return self._retry(dispatcher, tracker.get_slot("requested_slot"), tries)
@@ -97,7 +102,10 @@ class ActionAskLookup(Action):
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher, tracker, domain):
-        text = WORDING[self.wording_key].format(reference=tracker.get_slot("lookup_reference"))
+        key = self.wording_key
+        if key == "ask_reference" and not tracker.get_slot("last_reference") and not tracker.get_slot("lookup_tries"):
+            key = "ask_reference_none"  # nothing filed here yet: say so, and how to apply
+        text = WORDING[key].format(reference=tracker.get_slot("lookup_reference"))
         dispatcher.utter_message(text=text, buttons=[dict(b) for b in self.buttons])
         return []
 
