@@ -18,8 +18,8 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.bookings import BookingError, idempotency_key
-from bot.nlu.booking_parsing import (parse_addressed_as, parse_date, parse_phone, parse_service_type, parse_slot,
+from storage.bookings import BookingError, idempotency_key
+from understanding.booking_parsing import (parse_addressed_as, parse_date, parse_phone, parse_service_type, parse_slot,
                                      phone_problem)
 
 from . import kb_access

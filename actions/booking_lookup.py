@@ -8,8 +8,8 @@ from __future__ import annotations
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 
-from bot.masking import mask_phone
-from bot.nlu.booking_parsing import parse_phone, parse_reference
+from storage.masking import mask_phone
+from understanding.booking_parsing import parse_phone, parse_reference
 
 from .booking_support import describe_date, spec, store
 

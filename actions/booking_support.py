@@ -8,10 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from bot.bookings import BookingStore
-from bot.db import migrated_engine
-from bot.masking import mask_phone
-from bot.settings import Settings
+from storage.bookings import BookingStore
+from storage.db import migrated_engine
+from storage.masking import mask_phone
+from storage.settings import Settings
 
 FIELDS_FILE = Path(__file__).with_name("booking_fields.yml")
 INTENT_KIND = {"book_service": "home_service", "apply_waitlist": "waitlist",

@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from bot import clock
+from policy_kb import clock
 from policy_kb.engine import evaluate
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
-from policy_kb.service import knowledge_base
+from storage.kb_store import knowledge_base
 
 
 

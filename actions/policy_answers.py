@@ -6,7 +6,7 @@ from policy_kb.schema import Policy
 
 from .render import status_word, who, wording
 
-# Cues the FactExtractor sets from bot/nlu/lexicon.yml (cues: ask_amount …), most specific first.
+# Cues the FactExtractor sets from understanding/lexicon.yml (cues: ask_amount …), most specific first.
 ASPECTS = ("ask_amount", "ask_time", "ask_documents", "ask_where", "ask_who")
 
 

@@ -13,7 +13,7 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.masking import install as install_log_masking
+from storage.masking import install as install_log_masking
 
 from .numbered_choices import ChoiceMemory
 

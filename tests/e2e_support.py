@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.serve import model_path
-from bot.settings import PROJECT_ROOT, Settings
+from app.serve import model_path
+from storage.settings import PROJECT_ROOT, Settings
 
 
 def free_port() -> int:
@@ -36,7 +36,7 @@ class Advisor:
         self.log_path = var / f"serve-{self.rasa_port}.log"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--port", str(self.rasa_port),
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.rasa_port),
              "--action-port", str(self.action_port)],
             cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.rasa_port}"

@@ -1,6 +1,6 @@
 """From slots to the engine's profile: don't-know answers, coercion, the dementia step."""
 from actions.profile import DONT_KNOW, dont_know_facts, known_profile
-from bot.serve import tracker_store_config
+from app.serve import tracker_store_config
 
 
 def test_known_profile_drops_unknown_and_invalid_values():

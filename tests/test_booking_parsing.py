@@ -1,11 +1,11 @@
-"""Booking answers: dates, slots, phones, references, service types (bot/nlu/booking_parsing.py)."""
+"""Booking answers: dates, slots, phones, references, service types (understanding/booking_parsing.py)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from bot.nlu.booking_parsing import (
+from understanding.booking_parsing import (
     DateAnswer,
     parse_date,
     parse_phone,

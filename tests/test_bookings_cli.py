@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from bot.bookings import CHINA, BookingStore
-from bot.db import make_engine, upgrade
-from bot.settings import PROJECT_ROOT, Settings
+from storage.bookings import CHINA, BookingStore
+from storage.db import make_engine, upgrade
+from storage.settings import PROJECT_ROOT, Settings
 
 MOBILE, LANDLINE = "13812345678", "0512-65231234"
 SECRETS = (MOBILE, "65231234", "13987654321")
@@ -52,7 +52,7 @@ def refs(store):
 
 
 def run(env, *args):
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "bookings", *args], env=env, cwd=PROJECT_ROOT,
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "bookings", *args], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=120)
     both = proc.stdout + proc.stderr
     assert "Traceback" not in both, both

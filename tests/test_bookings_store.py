@@ -13,9 +13,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select, update
 
-from bot.bookings import CHINA, BookingError, BookingStore, idempotency_key
-from bot.db import alembic_config, make_engine, upgrade
-from bot.tables import booking_events, bookings, metadata
+from storage.bookings import CHINA, BookingError, BookingStore, idempotency_key
+from storage.db import alembic_config, make_engine, upgrade
+from storage.tables import booking_events, bookings, metadata
 
 TODAY = dt.datetime.now(CHINA).date()
 PHONE = "13812345678"

@@ -2,7 +2,7 @@
 import datetime as dt
 
 from actions import kb_access
-from bot import clock
+from policy_kb import clock
 
 
 def test_today_is_suzhou_today_whatever_the_server_zone():

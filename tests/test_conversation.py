@@ -13,7 +13,7 @@ import pytest
 
 from actions.conversation import Conversation
 from actions.turn import Turn
-from bot.nlu.facts_extractor import extract
+from understanding.facts_extractor import extract
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 

@@ -50,7 +50,7 @@ def test_what_it_changed_is_explained():
 
 
 def test_cli_lists_the_derived_facts(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "policy", "evaluate", "--profile", "-"],
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "policy", "evaluate", "--profile", "-"],
                           input=json.dumps({"age": 80, "care_level": "轻度失能", "dementia": True}),
                           capture_output=True, text=True,
                           env={**os.environ, "ELDERCARE_VAR_DIR": str(tmp_path / "var")})

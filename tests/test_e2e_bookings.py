@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from bot.bookings import BookingStore
-from bot.db import migrated_engine
+from storage.bookings import BookingStore
+from storage.db import migrated_engine
 from e2e_support import Advisor, Chat
 
 pytestmark = pytest.mark.e2e

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.evaluation.noise import (
+from app.evaluation.noise import (
     GENERATED_STYLE, WIDEN_STYLES, homophone_kind, load_eval_set, load_noise_table, make_asr,
     numerals_to_chinese, widen,
 )

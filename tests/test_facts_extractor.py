@@ -1,4 +1,4 @@
-"""Behaviour of the deterministic fact extractor (bot/nlu/facts_extractor.py).
+"""Behaviour of the deterministic fact extractor (understanding/facts_extractor.py).
 
 Values must be exactly the canonical ones of policy_kb/facts.yml.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.nlu.facts_extractor import ExtractionResult, Extracted, estimate_care_level, extract
+from understanding.facts_extractor import ExtractionResult, Extracted, estimate_care_level, extract
 
 TODAY = dt.date(2025, 6, 1)
 FACTS_YML = Path(__file__).resolve().parents[1] / "policy_kb" / "facts.yml"
@@ -765,7 +765,7 @@ def test_rasa_component_adds_entities_and_problems():
     pytest.importorskip("rasa")
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.nlu.rasa_component import FactExtractor
+    from nlu_components.fact_extractor import FactExtractor
 
     component = FactExtractor.create({}, None, None, None)
     bad_id = bad_checksum(make_id("19410305"))
@@ -938,7 +938,7 @@ def test_rasa_component_leaves_hypothetical_facts_out():
     """A what-if ("如果评上重度失能呢") must not overwrite what the elder really is."""
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.nlu.rasa_component import FactExtractor
+    from nlu_components.fact_extractor import FactExtractor
     messages = [Message(data={"text": "我妈85岁，如果评上重度失能能多拿什么"})]
     FactExtractor().process(messages)
     found = {e["entity"]: e["value"] for e in messages[0].get("entities")}

@@ -2,8 +2,8 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.intent_from_facts import IntentFromFacts
-from bot.nlu.rasa_component import FactExtractor
+from nlu_components.intent_from_facts import IntentFromFacts
+from nlu_components.fact_extractor import FactExtractor
 
 
 def parse(text: str, intent: str) -> Message:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.masking import MaskingFilter, install, mask_id, mask_ids, mask_phone, mask_text, normalize_phone
+from storage.masking import MaskingFilter, install, mask_id, mask_ids, mask_phone, mask_text, normalize_phone
 
 
 @pytest.mark.parametrize("phone, masked", [

@@ -1,4 +1,4 @@
-"""The text normaliser (bot/nlu/normalizer.py) and its Rasa component.
+"""The text normaliser (understanding/normalizer.py) and its Rasa component.
 
 Every message passes through the normaliser before NLU, so the first duty is to leave
 ordinary sentences alone: see MUST_NOT_CHANGE.
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.nlu import normalizer as nz
-from bot.nlu.normalizer import Normalization, normalize, normalize_verbose, normalized_input
+from understanding import normalizer as nz
+from understanding.normalizer import Normalization, normalize, normalize_verbose, normalized_input
 
 TODAY = dt.date(2025, 6, 1)
 CORRECTIONS = Path(nz.__file__).with_name("asr_corrections.yml")
@@ -432,7 +432,7 @@ def test_long_input_completes():
 # --- the fact extractor sees normalised text -------------------------------------------------
 
 def test_normalized_input_wrapper_with_the_fact_extractor():
-    from bot.nlu.facts_extractor import extract
+    from understanding.facts_extractor import extract
 
     wrapped = normalized_input(extract)
     result = wrapped("我媽八十八十五歲，住在古苏区，是低宝户", today=TODAY)
@@ -442,7 +442,7 @@ def test_normalized_input_wrapper_with_the_fact_extractor():
 
 
 def test_wrapped_extractor_spans_point_into_the_callers_text():
-    from bot.nlu.facts_extractor import extract
+    from understanding.facts_extractor import extract
 
     wrapped = normalized_input(extract)
     text = "嗯，我妈８５岁，住在古苏区，低宝户"
@@ -454,7 +454,7 @@ def test_wrapped_extractor_spans_point_into_the_callers_text():
 
 
 def test_wrapped_extractor_still_masks_id_numbers():
-    from bot.nlu.facts_extractor import extract
+    from understanding.facts_extractor import extract
 
     wrapped = normalized_input(extract)
     id_number = make_id("19410305")
@@ -467,7 +467,7 @@ def test_wrapped_extractor_still_masks_id_numbers():
 
 
 def test_wrapped_extractor_handles_empty_input():
-    from bot.nlu.facts_extractor import extract
+    from understanding.facts_extractor import extract
 
     wrapped = normalized_input(extract)
     assert wrapped("").facts == {}
@@ -481,7 +481,7 @@ def test_rasa_component_rewrites_text_and_keeps_the_original():
     pytest.importorskip("rasa")
     from rasa.shared.nlu.training_data.message import Message
 
-    from bot.nlu.normalizer_component import TextNormalizer
+    from nlu_components.text_normalizer import TextNormalizer
 
     component = TextNormalizer.create({}, None, None, None)
     messages = [
@@ -506,7 +506,7 @@ def test_rasa_component_normalises_training_data_and_moves_entities():
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
-    from bot.nlu.normalizer_component import TextNormalizer
+    from nlu_components.text_normalizer import TextNormalizer
 
     text = "嗯，我媽住在古苏区"
     start = text.index("古苏区")
@@ -528,9 +528,9 @@ def test_rasa_component_is_registered_to_run_on_training_data():
     pytest.importorskip("rasa")
     from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 
-    from bot.nlu.normalizer_component import TextNormalizer
+    from nlu_components.text_normalizer import TextNormalizer
 
-    registered = DefaultV1Recipe._from_registry("bot.nlu.normalizer_component.TextNormalizer")
+    registered = DefaultV1Recipe._from_registry("nlu_components.text_normalizer.TextNormalizer")
     assert registered.clazz is TextNormalizer
     assert DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER in registered.types
     assert registered.is_trainable is False

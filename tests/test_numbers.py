@@ -1,11 +1,11 @@
-"""Number helpers used by the fact extractor (bot/nlu/numbers.py)."""
+"""Number helpers used by the fact extractor (understanding/numbers.py)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from bot.nlu import numbers as N
+from understanding import numbers as N
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -90,5 +90,5 @@ def test_mask_id_never_shows_the_middle():
 @pytest.mark.parametrize("text,value", [("其实医疗", 71), ("巴士", 80), ("八十三", 83), ("巴士森林", None),
                                         ("你好", None), ("是的", None), ("石油", None)])
 def test_a_number_heard_as_other_words(text, value):
-    from bot.nlu.numbers import sounded_number
+    from understanding.numbers import sounded_number
     assert sounded_number(text) == value

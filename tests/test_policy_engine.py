@@ -95,7 +95,7 @@ def test_cli_evaluate_contract(tmp_path):
     profile.write_text(json.dumps({"age": 83, "district": "昆山市", "hukou": True, "living": "独居",
                                    "care_level": "中度失能", "economic_status": "特困"}), encoding="utf-8")
     env = {**os.environ, "ELDERCARE_VAR_DIR": str(tmp_path / "var")}
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "policy", "evaluate", "--profile", str(profile),
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "policy", "evaluate", "--profile", str(profile),
                            "--as-of", "2026-11-29"], capture_output=True, text=True, env=env, check=True)
     out = json.loads(proc.stdout)
     assert out["as_of"] == "2026-11-29"

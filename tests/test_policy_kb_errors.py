@@ -119,7 +119,7 @@ def test_local_rule_inside_not_is_refused(kb_dir):
 
 def test_validate_cli_reports_file_and_field(kb_dir):
     _edit(kb_dir, "senior_allowance", lambda d: d["eligibility"]["all"][0].update(op="=>"))
-    proc = subprocess.run([sys.executable, "-m", "bot.cli", "policy", "validate", "--dir", str(kb_dir)],
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "policy", "validate", "--dir", str(kb_dir)],
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "senior_allowance.yml" in proc.stderr and "eligibility.all[0].op" in proc.stderr
@@ -154,7 +154,7 @@ def test_good_profile_passes_and_none_means_unknown():
 
 
 def _cli(*args, stdin=None, env=None):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], input=stdin,
                           capture_output=True, text=True, env=env)
 
 

@@ -6,8 +6,8 @@ import shutil
 
 import yaml
 
-from bot.db import make_engine, upgrade
-from policy_kb import store
+from storage.db import make_engine, upgrade
+from storage import kb_store as store
 from policy_kb.engine import evaluate
 from policy_kb.kb import POLICY_DIR, KnowledgeBase
 

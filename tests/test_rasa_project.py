@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.serve import model_path
-from bot.settings import PROJECT_ROOT, Settings
+from app.serve import model_path
+from storage.settings import PROJECT_ROOT, Settings
 
 RASA = str(Path(sys.executable).with_name("rasa"))
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy.engine import make_url
 
-from .settings import PROJECT_ROOT, Settings
+from storage.settings import PROJECT_ROOT, Settings
 
 MODEL_NAME = "advisor"
 

@@ -1,9 +1,9 @@
 """Rasa 3.6 NLU component: normalise the message text before everything else.
 
 Pipeline entry (config.yml), FIRST, before the tokenizer:
-    - name: bot.nlu.normalizer_component.TextNormalizer
+    - name: nlu_components.text_normalizer.TextNormalizer
 
-It replaces the message's TEXT with `bot.nlu.normalizer.normalize(text)` (Traditional ->
+It replaces the message's TEXT with `understanding.normalizer.normalize(text)` (Traditional ->
 Simplified, full-width -> half-width, fillers, stutters, numerals, homophones of place
 and policy names) and keeps the user's words under "original_text". It runs both on the
 training data and on every message, so the tokenizer, featurizers, DIET and the
@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normalizer import normalize_verbose, warm_up
+from understanding.normalizer import normalize_verbose, warm_up
 
 logger = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Rasa 3.6 NLU component: profile facts as entities, via facts_extractor.
 
 Pipeline entry (config.yml):
-    - name: bot.nlu.rasa_component.FactExtractor
+    - name: nlu_components.fact_extractor.FactExtractor
 
 Each fact becomes one entity {"entity": <fact>, "value": <canonical value>,
 start, end, confidence 1.0, extractor "FactExtractor"}; beside them the message carries
@@ -34,8 +34,8 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import clock
-from bot.nlu.facts_extractor import extract
+from policy_kb import clock
+from understanding.facts_extractor import extract
 
 logger = logging.getLogger(__name__)
 

@@ -12,9 +12,11 @@ import json
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from bot.tables import policies as table
+from storage.tables import policies as table
 
-from .kb import KnowledgeBase
+from policy_kb.kb import POLICY_DIR, KnowledgeBase
+from storage.db import migrated_engine
+from storage.settings import Settings
 
 
 def _hash(content: dict) -> str:
@@ -52,3 +54,12 @@ def load(engine: Engine) -> KnowledgeBase:
     with engine.connect() as conn:
         rows = conn.execute(select(table.c.id, table.c.content).order_by(table.c.id)).all()
     return KnowledgeBase.from_records((f"database:policies/{pid}", content) for pid, content in rows)
+
+
+def knowledge_base(settings: Settings | None = None, sync_yaml: bool = True) -> KnowledgeBase:
+    """The KB as every process gets it: the configured database, first refreshed from the YAML."""
+    settings = settings or Settings.from_env()
+    engine = migrated_engine(settings.db_url)
+    if sync_yaml and POLICY_DIR.is_dir():
+        sync(engine, KnowledgeBase.from_directory(POLICY_DIR))
+    return load(engine)

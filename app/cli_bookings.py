@@ -9,8 +9,8 @@ import unicodedata
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from .bookings import CHINA, KIND_LABELS, KINDS, STATUS_LABELS, BookingError, BookingStore
-from .masking import mask_text
+from storage.bookings import CHINA, KIND_LABELS, KINDS, STATUS_LABELS, BookingError, BookingStore
+from storage.masking import mask_text
 
 EXIT_BAD_INPUT = 2
 FILED_BY_LABELS = {"self": "本人", "relative": "家属", "operator": "工作人员代办"}
@@ -55,8 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _store() -> BookingStore:
-    from .db import migrated_engine
-    from .settings import Settings
+    from storage.db import migrated_engine
+    from storage.settings import Settings
     return BookingStore(migrated_engine(Settings.from_env().db_url))
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from bot import clock
+from policy_kb import clock
 from policy_kb.engine import evaluate, next_fact, what_if
 from policy_kb.facts import ProfileError, load_facts, validate_profile
 from policy_kb.kb import POLICY_DIR, KnowledgeBase, load_test_cases
@@ -44,7 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _kb() -> KnowledgeBase:
-    from policy_kb.service import knowledge_base
+    from storage.kb_store import knowledge_base
     return knowledge_base()
 
 
@@ -134,9 +134,9 @@ def cmd_list(args) -> int:
 
 
 def cmd_load(args) -> int:
-    from bot.db import migrated_engine
-    from bot.settings import Settings
-    from policy_kb import store
+    from storage.db import migrated_engine
+    from storage.settings import Settings
+    from storage import kb_store as store
     report = store.sync(migrated_engine(Settings.from_env().db_url), KnowledgeBase.from_directory())
     print(json.dumps({k: len(v) for k, v in report.items()}, ensure_ascii=False))
     return 0

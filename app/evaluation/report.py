@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.settings import PROJECT_ROOT
+from storage.settings import PROJECT_ROOT
 
 EVAL_SET = PROJECT_ROOT / "data" / "eval" / "utterances.yml"
 HELDOUT_SET = PROJECT_ROOT / "data" / "eval" / "heldout.yml"
@@ -60,7 +60,7 @@ def load_eval_set(path: Path = EVAL_SET, seed: int = 7) -> tuple[list[dict], dt.
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     items = data["utterances"]
-    from bot.evaluation.noise import widen
+    from app.evaluation.noise import widen
     return items + widen(items, seed=seed), as_of
 
 
@@ -194,11 +194,11 @@ def heldout_section(number: str, path: Path, scored: dict, n_written: int, note:
 
 
 def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]:
-    from bot.evaluation.personas import STYLES, summary
+    from app.evaluation.personas import STYLES, summary
     t = CONVERSATION_TARGETS
     lines = ["## 5. Whole conversations (data/eval/personas.yml)", "",
              f"{len(typed)} simulated users written blind in six styles hold whole conversations with the "
-             "real servers over the REST channel (`bot/evaluation/personas.py`, {:.0f} s): each answers what "
+             "real servers over the REST channel (`app/evaluation/personas.py`, {:.0f} s): each answers what "
              "it is asked from its own answers (typing a button's number for a pick), sends its off-script "
              "moves when their turn comes, accepts the offer to answer more questions unless impatient. "
              "*Questions before results* counts the advisor's questions before the first result cards. "
@@ -290,8 +290,8 @@ def run_conversations(model_settings) -> tuple[list, list, float]:
     import socket
     import tempfile
 
-    from bot.evaluation import personas
-    from bot.serve import Advisor
+    from app.evaluation import personas
+    from app.serve import Advisor
 
     def free_port() -> int:
         with socket.socket() as sock:
@@ -311,8 +311,8 @@ def run_conversations(model_settings) -> tuple[list, list, float]:
 
 
 def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False) -> int:
-    from bot.serve import model_path
-    from bot.settings import Settings
+    from app.serve import model_path
+    from storage.settings import Settings
     started = time.monotonic()
     settings = Settings.from_env()
     cv = None if skip_cv else cross_validate(folds, PROJECT_ROOT / "build" / "eval" / "cv")

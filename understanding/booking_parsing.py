@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass
 
-from bot.nlu.numbers import parse_int, to_halfwidth
+from understanding.numbers import parse_int, to_halfwidth
 
 MAX_DAYS_AHEAD = 180
 

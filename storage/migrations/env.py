@@ -1,8 +1,8 @@
-"""Alembic environment: runs against the connection bot.db hands over (or the URL)."""
+"""Alembic environment: runs against the connection storage.db hands over (or the URL)."""
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.tables import metadata
+from storage.tables import metadata
 
 config = context.config
 

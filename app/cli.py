@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import cli_bookings, cli_policy
+from app import cli_bookings, cli_policy
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,7 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_policy.add_parser(sub)
     cli_bookings.add_parser(sub)
     try:  # the dialogue commands need Rasa; the policy tools work without it
-        from . import cli_dialogue
+        from app import cli_dialogue
         cli_dialogue.add_parser(sub)
     except ImportError:
         pass

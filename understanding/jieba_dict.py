@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu.yaml_strings import yaml_strings
+from understanding.yaml_strings import yaml_strings
 
 from policy_kb.facts import load_facts
 from policy_kb.kb import KnowledgeBase

@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 
 from policy_kb.facts import ProfileError, load_facts, validate_profile
 
-from . import clock
-from .masking import mask_ids, mask_phone, mask_text, normalize_phone
-from .tables import booking_events as events_table
-from .tables import bookings as table
+from policy_kb import clock
+from storage.masking import mask_ids, mask_phone, mask_text, normalize_phone
+from storage.tables import booking_events as events_table
+from storage.tables import bookings as table
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ QUEUED = ("submitted", "confirmed")  # a waitlist application holds a queue plac
 REQUIRED = {"home_service": {"service_type": "服务项目", "booking_date": "日期", "time_slot": "时段",
                              "address": "上门地址"},
             "waitlist": {"priority_tier": "优先级"}}
-CHINA = clock.CHINA   # a reference carries Suzhou's date (bot/clock.py)
+CHINA = clock.CHINA   # a reference carries Suzhou's date (policy_kb/clock.py)
 _DASHES = str.maketrans({c: "-" for c in "‐‑‒–—―−－﹣"})
 _REFERENCE = re.compile(r"([A-Z]{2})[\s-]*(\d{8})[\s-]*(\d+)")
 

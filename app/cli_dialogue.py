@@ -5,8 +5,8 @@ import argparse
 import subprocess
 import time
 
-from .serve import MODEL_NAME, Advisor, _bin, model_path
-from .settings import PROJECT_ROOT, Settings
+from app.serve import MODEL_NAME, Advisor, _bin, model_path
+from storage.settings import PROJECT_ROOT, Settings
 
 TRAIN_DATA = ["data/nlu", "data/rules.yml"]
 
@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def train(settings: Settings) -> int:
     from policy_kb.kb import KnowledgeBase
 
-    from .nlu import jieba_dict
+    from understanding import jieba_dict
     jieba_dict.write(PROJECT_ROOT / "build" / "jieba", KnowledgeBase.from_directory())
     settings.model_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -90,5 +90,5 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluation import report
+    from app.evaluation import report
     return report.main(folds=args.folds, skip_cv=args.skip_cv, skip_conversations=args.skip_conversations)

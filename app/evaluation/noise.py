@@ -6,7 +6,7 @@ return: no punctuation, Arabic numerals spoken as Chinese numerals, fillers (嗯
 Traditional characters. ``widen(utterances)`` makes ASR copies of the clean, elder and
 relative utterances with the same intent and facts.
 
-Run ``python -m bot.evaluation.noise data/eval/utterances.yml`` to print the widened set.
+Run ``python -m app.evaluation.noise data/eval/utterances.yml`` to print the widened set.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ policies = Table(
     Column("loaded_at", DateTime(timezone=True), nullable=False),
 )
 
-# Bookings filed through the advisor (居家服务预约, 入住轮候, 能力评估, 养老顾问): see bot/bookings.py.
+# Bookings filed through the advisor (居家服务预约, 入住轮候, 能力评估, 养老顾问): see storage/bookings.py.
 # Constraints are named so SQLite batch migrations can alter them later. No 身份证 numbers here.
 bookings = Table(
     "bookings", metadata,

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.nlu import numbers as N
-from bot.nlu.normalizer import normalized_input
+from understanding import numbers as N
+from understanding.normalizer import normalized_input
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yml")
 BOOL_FACTS = ("hukou", "care_assessed", "dementia", "family_planning_special",

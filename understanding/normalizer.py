@@ -21,7 +21,7 @@ into one plain form, in this order, each step a small function with one job:
 raises. `normalize_verbose` also returns the list of changes (for the eval report)
 and the alignment to the original text, so a caller can map spans back.
 
-Data: bot/nlu/asr_corrections.yml (corrections, protected words), bot/nlu/lexicon.yml and
+Data: understanding/asr_corrections.yml (corrections, protected words), understanding/lexicon.yml and
 policy_kb/policies/*.yml (the vocabulary for the pinyin matching). Everything is loaded
 once, lazily, and cached for the life of the process.
 """
@@ -40,14 +40,15 @@ from typing import Callable, Iterable
 
 import yaml
 
-from bot.nlu.yaml_strings import yaml_strings
+from policy_kb.kb import POLICY_DIR
+from understanding.yaml_strings import yaml_strings
 
 logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 CORRECTIONS_PATH = HERE / "asr_corrections.yml"
 LEXICON_PATH = HERE / "lexicon.yml"
-POLICIES_DIR = HERE.parents[1] / "policy_kb" / "policies"
+POLICIES_DIR = POLICY_DIR   # names and aliases of policies are terms the normaliser knows
 
 Edit = tuple  # (start, end, replacement) on the current text
 MAX_PASSES = 4  # the pipeline is re-run until stable; in practice 2 passes at most

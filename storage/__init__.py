@@ -1,0 +1,1 @@
+"""Settings, the database (SQLAlchemy + Alembic migrations), the KB store, bookings, masking."""

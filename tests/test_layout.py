@@ -1,0 +1,55 @@
+"""The rooms and their one-way doors: each package imports only the packages below it.
+
+    app (CLI, supervisor, make eval)        imported by nothing
+    channels                                 -> the core, never each other
+    actions (the dialogue)                   -> understanding, storage, policy_kb
+    nlu_components (thin Rasa components)    -> understanding, policy_kb
+    understanding (Chinese text, pure)       -> policy_kb
+    storage (settings, db, KB store, bookings)-> policy_kb
+    policy_kb (facts, rules, engine, search)  -> nothing of the project
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("app", "channels", "actions", "nlu_components", "understanding", "storage", "policy_kb")
+ALLOWED = {
+    "policy_kb": set(),
+    "storage": {"policy_kb"},
+    "understanding": {"policy_kb"},
+    "nlu_components": {"understanding", "policy_kb"},
+    "actions": {"understanding", "storage", "policy_kb"},
+    "channels": {"storage", "policy_kb"},   # the core a channel needs: masking its logs
+    "app": set(PACKAGES) - {"app"},
+}
+
+
+def project_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found & set(PACKAGES)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_imports_go_one_way(package):
+    wrong = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        bad = project_imports(path) - ALLOWED[package] - {package}
+        if bad:
+            wrong[str(path.relative_to(ROOT))] = sorted(bad)
+    assert not wrong, wrong
+
+
+def test_nothing_imports_the_app():
+    users = [str(p.relative_to(ROOT)) for pkg in PACKAGES if pkg != "app"
+             for p in (ROOT / pkg).rglob("*.py") if "app" in project_imports(p)]
+    assert not users
