@@ -42,8 +42,8 @@ test: $(MODEL)
 	$(VENV)/bin/eldercare policy validate
 	$(VENV)/bin/python -m pytest
 
-bench: $(STAMP)
-	$(PY) -m bench.engine_bench
+bench: $(MODEL)
+	$(PY) -m bench.report
 
 eval: $(MODEL)
 	$(VENV)/bin/eldercare eval

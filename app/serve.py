@@ -88,7 +88,10 @@ class Advisor:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / log_name, "ab")
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        # the children read their settings from the environment: hand over this Advisor's own
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+               "ELDERCARE_VAR_DIR": str(self.settings.var_dir), "ELDERCARE_DB_URL": self.settings.db_url,
+               "ELDERCARE_MODEL_DIR": str(self.settings.model_dir)}
         return subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
                                 env=env, start_new_session=True, preexec_fn=_die_with_parent)
 
