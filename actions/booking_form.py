@@ -1,5 +1,9 @@
 """The booking form: home-care service, care-home waiting list, assessment, advisor visit.
 
+One action-server call per turn: this validation action also starts the request when the form
+activates, asks the next field itself (the domain has no ask actions for it, which Rasa's
+FormAction allows) and says the reference number once filed; the rules only route.
+
 Submitting happens inside the form's validation, when the user confirms the summary: the
 booking is committed to the database before any reply is sent, and the idempotency key
 makes a retried or double-clicked confirmation return the same booking. If the action
@@ -13,10 +17,9 @@ import datetime as dt
 import logging
 import re
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from storage.bookings import BookingError, idempotency_key
 from understanding.booking_parsing import (parse_addressed_as, parse_date, parse_phone, parse_service_type, parse_slot,
@@ -26,7 +29,7 @@ from . import kb_access
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field,
                               messages, relationship_from_text, spec, store)
 from .profile import DONT_KNOW, FACTS, coerce, known_profile
-from .render import numbered, payload, wording
+from .render import fact_options, numbered, payload, question, wording
 from .turn import latest_turn
 
 logger = logging.getLogger(__name__)
@@ -59,6 +62,8 @@ class ValidateBookingForm(FormValidationAction):
         return "validate_booking_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        if tracker.get_slot("booking_reference") or not tracker.get_slot("booking_kind"):
+            return []  # filed (or refused): the form ends; the next request starts afresh
         kind = spec()["kinds"][_kind(tracker)]
         facts = [f for f in kind.get("facts", []) if tracker.get_slot(f) is None]
         fields = [f for f in kind["fields"] if not tracker.get_slot(f)]
@@ -174,7 +179,9 @@ class ValidateBookingForm(FormValidationAction):
             return events + self._submit(tracker, dispatcher)
         if not changed and tracker.get_slot("requested_slot"):
             if _intent(tracker) in HANDLED_ELSEWHERE:
-                return []  # a rule answers, then the form asks again
+                if tracker.latest_action_name == "action_listen":
+                    dispatcher.rejected = True  # the form rejects; a rule answers, then the form asks again
+                return []
             dispatcher.utter_message(text=messages()["not_understood"])
             return [SlotSet("not_understood", (tracker.get_slot("not_understood") or 0) + 1)]
         return events
@@ -188,7 +195,7 @@ class ValidateBookingForm(FormValidationAction):
         if result.status != "not_eligible":
             return []
         dispatcher.utter_message(text=messages()["not_eligible_waitlist"].format(reasons="；".join(result.reasons)))
-        return [SlotSet("booking_kind", None), SlotSet("requested_slot", None), ActiveLoop(None)]
+        return [SlotSet("booking_kind", None)]  # no kind: no required slots, the form ends
 
     def _submit(self, tracker: Tracker, dispatcher) -> list[EventType]:
         kind = _kind(tracker)
@@ -223,63 +230,30 @@ class ValidateBookingForm(FormValidationAction):
             dispatcher.utter_message(text=str(exc))
             return [SlotSet("booking_confirmed", None), SlotSet("booking_date", None)]
         logger.info("booking %s %s", booking.reference, "created" if created else "already stored")
-        return [SlotSet("booking_reference", booking.reference)]
-
-
-class ActionAskBookingField(Action):
-    """Asks one booking field, with numbered options where the field has them."""
-    field = ""
-
-    def name(self) -> str:
-        return f"action_ask_{self.field}"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
-        definition = spec()["fields"][self.field]
-        buttons = numbered([(label, payload("inform", {self.field: value}))
-                            for value, label in definition.get("options", [])])
-        text = definition["question"]
-        if tracker.get_slot("subject") == "self":
-            text = definition.get("question_self", text)
-        dispatcher.utter_message(text=text, buttons=buttons)
-        return []
-
-
-ASK_FIELDS = {f: type(f"ActionAsk_{f}", (ActionAskBookingField,), {"field": f}) for f in spec()["fields"]}
-
-
-class ActionAskBookingConfirmed(Action):
-    def name(self) -> str:
-        return "action_ask_booking_confirmed"
-
-    async def run(self, dispatcher, tracker, domain):
         msg = messages()
-        dispatcher.utter_message(text=msg["summary"].format(lines="\n".join(_summary_lines(tracker))),
-                                 buttons=numbered([tuple(b) for b in msg["summary_buttons"]]))
-        return []
-
-
-class ActionAskBookingChange(Action):
-    def name(self) -> str:
-        return "action_ask_booking_change"
+        dispatcher.utter_message(text=msg["submitted"].format(name=spec()["kinds"][kind]["name"],
+                                                              reference=booking.reference))
+        if kind == "waitlist":
+            dispatcher.utter_message(text=msg["queue"].format(position=store().queue_position(booking.reference),
+                                                              tier=booking.priority_tier))
+        return [SlotSet("booking_reference", booking.reference), SlotSet("last_reference", booking.reference)]
 
     async def run(self, dispatcher, tracker, domain):
-        fields = spec()["fields"]
-        options = [(fields[f]["label"], payload("inform", {"booking_change": f}))
-                   for f in spec()["kinds"][_kind(tracker)]["fields"]]
-        dispatcher.utter_message(text=messages()["which_change"], buttons=numbered(options))
-        return []
+        if tracker.get_slot("requested_slot") is None:
+            # activation (a running form always has a requested slot): start the request in this call
+            return self._start(dispatcher, tracker)
+        events = await super().run(dispatcher, tracker, domain)
+        if not getattr(dispatcher, "rejected", False):
+            asked = next((e["value"] for e in reversed(events) if e.get("name") == "requested_slot"), None)
+            if asked:
+                tracker.add_slots(events)
+                ask(dispatcher, tracker, asked)
+        return events
 
-
-class ActionStartBooking(Action):
-    """Starts a request of the kind the user asked for, keeping what is already known."""
-
-    def name(self) -> str:
-        return "action_start_booking"
-
-    async def run(self, dispatcher, tracker, domain):
-        intent = _intent(tracker)
+    def _start(self, dispatcher, tracker: Tracker) -> list[EventType]:
+        """A request of the kind asked for, keeping what is already known about the elder."""
         text = tracker.latest_message.get("text") or ""
-        kind = INTENT_KIND.get(intent, "home_service")
+        kind = INTENT_KIND.get(_intent(tracker), "home_service")
         events = [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("booking_kind", kind)]
         service = parse_service_type(text)
         if kind == "home_service" and service:
@@ -301,22 +275,45 @@ class ActionStartBooking(Action):
         if relation:
             events.append(SlotSet("relationship", relation))
         dispatcher.utter_message(text=messages()["starting"].format(name=spec()["kinds"][kind]["name"]))
-        return events
+        tracker.add_slots(events)
+        if kind == "waitlist":
+            events += self._waitlist_refusal(tracker, dispatcher)
+            tracker.add_slots(events)
+        missing = self._missing(tracker)
+        if missing:
+            ask(dispatcher, tracker, missing)
+        return events + [SlotSet("requested_slot", missing)]
+
+    @staticmethod
+    def _missing(tracker: Tracker) -> str | None:
+        if not tracker.get_slot("booking_kind"):
+            return None
+        kind = spec()["kinds"][_kind(tracker)]
+        wanted = [f for f in kind.get("facts", []) if tracker.get_slot(f) is None] + \
+            [f for f in kind["fields"] if not tracker.get_slot(f)] + ["booking_confirmed"]
+        return next(iter(wanted), None)
 
 
-class ActionBookingSubmitted(Action):
-    def name(self) -> str:
-        return "action_booking_submitted"
 
-    async def run(self, dispatcher, tracker, domain):
-        reference = tracker.get_slot("booking_reference")
-        if not reference:
-            return [SlotSet(s, None) for s in BOOKING_SLOTS]
-        booking = store().get(reference)
-        msg = messages()
-        dispatcher.utter_message(text=msg["submitted"].format(
-            name=spec()["kinds"][booking.kind]["name"], reference=reference))
-        if booking.kind == "waitlist":
-            dispatcher.utter_message(text=msg["queue"].format(position=store().queue_position(reference),
-                                                              tier=booking.priority_tier))
-        return [SlotSet(s, None) for s in BOOKING_SLOTS] + [SlotSet("last_reference", reference)]
+def ask(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str) -> None:
+    """The question for one slot, with numbered options; worded for the elder when they talk."""
+    msg = messages()
+    if slot in FACTS:  # a waiting-list fact the priority tier depends on
+        dispatcher.utter_message(text=question(slot, tracker.get_slot("subject")), buttons=numbered(fact_options(slot)))
+        return
+    if slot == "booking_confirmed":
+        dispatcher.utter_message(text=msg["summary"].format(lines="\n".join(_summary_lines(tracker))),
+                                 buttons=numbered([tuple(b) for b in msg["summary_buttons"]]))
+        return
+    if slot == "booking_change":
+        fields = spec()["fields"]
+        options = [(fields[f]["label"], payload("inform", {"booking_change": f}))
+                   for f in spec()["kinds"][_kind(tracker)]["fields"]]
+        dispatcher.utter_message(text=msg["which_change"], buttons=numbered(options))
+        return
+    definition = spec()["fields"][slot]
+    text = definition["question"]
+    if tracker.get_slot("subject") == "self":
+        text = definition.get("question_self", text)
+    dispatcher.utter_message(text=text, buttons=numbered([(label, payload("inform", {slot: value}))
+                                                          for value, label in definition.get("options", [])]))

@@ -5,17 +5,17 @@ the phone number stored on the booking (the same family); three wrong tries end 
 """
 from __future__ import annotations
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 
 from storage.masking import mask_phone
 from understanding.booking_parsing import parse_phone, parse_reference
 
+from storage.bookings import STATUS_LABELS
+
 from .booking_support import describe_date, spec, store
 
-LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_purpose", "lookup_tries")
-STATUS_ZH = {"submitted": "已提交，等待确认", "confirmed": "已确认", "declined": "未通过",
-             "cancelled": "已取消", "admitted": "已安排入住"}
+LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_purpose", "lookup_tries", "lookup_done")
 MAX_TRIES = 3
 HANDLED_ELSEWHERE = {"book_service", "apply_waitlist", "request_assessment", "book_advisor", "ask_policy"}
 WORDING = {
@@ -38,10 +38,39 @@ def _mine(tracker: Tracker, reference: str) -> bool:
 
 
 class ValidateLookupForm(FormValidationAction):
+    """One action-server call per turn: starts the lookup on activation, asks the next slot
+    itself and gives the status (or cancels) once everything needed is known."""
+
     def name(self) -> str:
         return "validate_lookup_form"
 
+    async def run(self, dispatcher, tracker, domain):
+        events = []
+        if tracker.get_slot("requested_slot") is None:  # activation: a running form always has one
+            events = start_events(tracker)
+            reference = [e["value"] for e in events if e.get("name") == "lookup_reference"][-1]
+            if reference and store().get(reference) is None:
+                dispatcher.utter_message(text=WORDING["not_found"].format(reference=reference))
+                events += [SlotSet("lookup_reference", None), SlotSet("lookup_tries", 1)]
+            tracker.add_slots(events)
+            requested = await self.next_requested_slot(dispatcher, tracker, domain)
+            events.append(requested)
+        else:
+            events = await super().run(dispatcher, tracker, domain)
+            if getattr(dispatcher, "rejected", False):
+                return events
+        tracker.add_slots(events)
+        asked = next((e["value"] for e in reversed(events) if e.get("name") == "requested_slot"), "-")
+        if asked and asked != "-":
+            ask(dispatcher, tracker, asked)
+        elif asked is None and not tracker.get_slot("lookup_done") and tracker.get_slot("lookup_reference"):
+            finish(dispatcher, tracker)
+            events.append(SlotSet("lookup_done", True))
+        return events
+
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        if tracker.get_slot("lookup_done"):
+            return []
         reference = tracker.get_slot("lookup_reference")
         needed = ["lookup_reference"]
         if reference and not _mine(tracker, reference):
@@ -80,7 +109,9 @@ class ValidateLookupForm(FormValidationAction):
         events = [SlotSet(k, v) for k, v in changed.items() if k in LOOKUP_SLOTS]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if not events and intent in HANDLED_ELSEWHERE:
-            return []  # the form rejects; a rule switches to the request or answers the question
+            if tracker.latest_action_name == "action_listen":
+                dispatcher.rejected = True  # the form rejects; a rule switches to the request or answers
+            return []
         if not events and tracker.get_slot("requested_slot"):
             dispatcher.utter_message(text="不好意思，没听明白，请再说一下。")
             return self._retry(dispatcher, tracker.get_slot("requested_slot"), tries)
@@ -90,81 +121,51 @@ class ValidateLookupForm(FormValidationAction):
     def _retry(dispatcher, slot: str, tries: int) -> list[EventType]:
         if tries + 1 >= MAX_TRIES:
             dispatcher.utter_message(text=WORDING["too_many"])
-            return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [SlotSet("requested_slot", None), ActiveLoop(None)]
+            return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [SlotSet("lookup_done", True)]  # ends the form
         return [SlotSet(slot, None), SlotSet("lookup_tries", tries + 1)]
 
 
-class ActionAskLookup(Action):
-    """Asks one lookup slot; the wording is in WORDING."""
-    slot, wording_key, buttons = "", "", ()
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(self, dispatcher, tracker, domain):
-        key = self.wording_key
-        if key == "ask_reference" and not tracker.get_slot("last_reference") and not tracker.get_slot("lookup_tries"):
-            key = "ask_reference_none"  # nothing filed here yet: say so, and how to apply
-        text = WORDING[key].format(reference=tracker.get_slot("lookup_reference"))
-        dispatcher.utter_message(text=text, buttons=[dict(b) for b in self.buttons])
-        return []
+def ask(dispatcher, tracker, slot: str) -> None:
+    key = {"lookup_reference": "ask_reference", "lookup_phone": "ask_phone", "lookup_confirmed": "ask_cancel"}[slot]
+    if key == "ask_reference" and not tracker.get_slot("last_reference") and not tracker.get_slot("lookup_tries"):
+        key = "ask_reference_none"  # nothing filed here yet: say so, and how to apply
+    buttons = [{"title": "1. 确定取消", "payload": "/affirm"}, {"title": "2. 不取消", "payload": "/deny"}] \
+        if slot == "lookup_confirmed" else []
+    dispatcher.utter_message(text=WORDING[key].format(reference=tracker.get_slot("lookup_reference")), buttons=buttons)
 
 
-class ActionAskLookupReference(ActionAskLookup):
-    slot, wording_key = "lookup_reference", "ask_reference"
+def start_events(tracker) -> list[EventType]:
+    """Status or cancel: the reference from the message, else this conversation's latest."""
+    intent = (tracker.latest_message.get("intent") or {}).get("name")
+    reference = parse_reference(tracker.latest_message.get("text") or "") or tracker.get_slot("last_reference")
+    return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [
+        SlotSet("lookup_purpose", "cancel" if intent == "cancel_booking" else "status"),
+        SlotSet("lookup_reference", reference)]
 
 
-class ActionAskLookupPhone(ActionAskLookup):
-    slot, wording_key = "lookup_phone", "ask_phone"
-
-
-class ActionAskLookupConfirmed(ActionAskLookup):
-    slot, wording_key = "lookup_confirmed", "ask_cancel"
-    buttons = ({"title": "1. 确定取消", "payload": "/affirm"}, {"title": "2. 不取消", "payload": "/deny"})
-
-
-class ActionStartLookup(Action):
-    """Status or cancel: take the reference from the message, else this conversation's latest."""
-
-    def name(self) -> str:
-        return "action_start_lookup"
-
-    async def run(self, dispatcher, tracker, domain):
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        reference = parse_reference(tracker.latest_message.get("text") or "") or tracker.get_slot("last_reference")
-        return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [
-            SlotSet("lookup_purpose", "cancel" if intent == "cancel_booking" else "status"),
-            SlotSet("lookup_reference", reference)]
-
-
-class ActionLookupDone(Action):
-    def name(self) -> str:
-        return "action_lookup_done"
-
-    async def run(self, dispatcher, tracker, domain):
-        reference = tracker.get_slot("lookup_reference")
-        booking = store().get(reference) if reference else None
-        reset = [SlotSet(s, None) for s in LOOKUP_SLOTS]
-        if booking is None:
-            return reset
-        if tracker.get_slot("lookup_purpose") == "cancel":
-            if tracker.get_slot("lookup_confirmed") is not True:
-                dispatcher.utter_message(text=WORDING["kept"])
-            elif booking.status not in ("submitted", "confirmed"):
-                dispatcher.utter_message(text=WORDING["cannot_cancel"].format(
-                    reference=booking.reference, status=STATUS_ZH[booking.status]))
-            else:
-                store().cancel(booking.reference, actor="user")
-                dispatcher.utter_message(text=WORDING["cancelled"].format(reference=booking.reference))
-            return reset
-        lines = [f"{spec()['kinds'][booking.kind]['name']} {booking.reference}",
-                 f"状态：{STATUS_ZH[booking.status]}"]
-        if booking.booking_date:
-            lines.append(f"时间：{describe_date(booking.booking_date.isoformat())}{booking.time_slot or ''}")
-        if booking.service_type:
-            lines.append(f"服务：{booking.service_type}")
-        lines.append(f"联系电话：{mask_phone(booking.phone)}")
-        if booking.kind == "waitlist" and booking.status in ("submitted", "confirmed"):
-            lines.append(f"目前排在第 {store().queue_position(booking.reference)} 位（第 {booking.priority_tier} 优先档）")
-        dispatcher.utter_message(text="\n".join(lines))
-        return reset
+def finish(dispatcher, tracker) -> None:
+    """The status, or the cancellation, once everything needed is known."""
+    reference = tracker.get_slot("lookup_reference")
+    booking = store().get(reference) if reference else None
+    if booking is None:
+        return
+    if tracker.get_slot("lookup_purpose") == "cancel":
+        if tracker.get_slot("lookup_confirmed") is not True:
+            dispatcher.utter_message(text=WORDING["kept"])
+        elif booking.status not in ("submitted", "confirmed"):
+            dispatcher.utter_message(text=WORDING["cannot_cancel"].format(
+                reference=booking.reference, status=STATUS_LABELS[booking.status]))
+        else:
+            store().cancel(booking.reference, actor="user")
+            dispatcher.utter_message(text=WORDING["cancelled"].format(reference=booking.reference))
+        return
+    lines = [f"{spec()['kinds'][booking.kind]['name']} {booking.reference}",
+             f"状态：{STATUS_LABELS[booking.status]}"]
+    if booking.booking_date:
+        lines.append(f"时间：{describe_date(booking.booking_date.isoformat())}{booking.time_slot or ''}")
+    if booking.service_type:
+        lines.append(f"服务：{booking.service_type}")
+    lines.append(f"联系电话：{mask_phone(booking.phone)}")
+    if booking.kind == "waitlist" and booking.status in ("submitted", "confirmed"):
+        lines.append(f"目前排在第 {store().queue_position(booking.reference)} 位（第 {booking.priority_tier} 优先档）")
+    dispatcher.utter_message(text="\n".join(lines))

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from policy_kb.engine import evaluate, evaluate_policy, next_fact, what_if
+from policy_kb.engine import evaluate, next_fact
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 
@@ -458,7 +458,7 @@ class Conversation:
                 self._resume()
             return
         policy = self.kb.get(policy_id)
-        result = evaluate_policy(policy, self.kb.derive(self.profile)[0], self.today)
+        result = next(r for r in self.results() if r.id == policy_id)  # the turn's one evaluation
         lines = answer_lines(policy, result, aspect, self.subject, bool(set(self.profile) - {"subject"}))
         self._say("\n".join(lines))
         if not policy.verified:
@@ -484,9 +484,11 @@ class Conversation:
             self._resume()
             return
         described = "，".join(describe_value(k, v) for k, v in changes.items())
-        diff = [d for d in what_if(self.kb, self.profile, changes, self.today)
-                if d["before"]["status"] != d["after"]["status"]
-                or d["before"]["priority_tier"] != d["after"]["priority_tier"]]
+        now = {r.id: r for r in self.results()}
+        diff = [{"name": r.name, "before": {"status": now[r.id].status, "priority_tier": now[r.id].priority_tier},
+                 "after": {"status": r.status, "priority_tier": r.priority_tier}}
+                for r in evaluate(self.kb, {**self.profile, **changes}, self.today)   # the supposed profile
+                if (r.status, r.priority_tier) != (now[r.id].status, now[r.id].priority_tier)]
         if not diff:
             lines = [w["what_if_none"].format(changes=described)]
         else:

@@ -103,7 +103,8 @@ class Advisor:
         self.procs.append(self._spawn(
             [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
             "actions.log"))
-        rasa = [_bin("rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
+        rasa = [sys.executable, "-m", "app.rasa_server", "run",   # Rasa with app/rasa_patches.py
+                "--model", str(model), "--endpoints", str(endpoints),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(self.rasa_port),
                 "--interface", "127.0.0.1"]
         if self.enable_api:

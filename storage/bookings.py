@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 KINDS = {"home_service": "JY", "waitlist": "LH", "assessment": "PG", "advisor": "GW"}
 KIND_LABELS = {"home_service": "居家服务预约", "waitlist": "公办养老机构入住轮候",
                "assessment": "能力评估申请", "advisor": "养老顾问预约"}
-STATUS_LABELS = {"submitted": "待确认", "confirmed": "已确认", "declined": "已拒绝",
-                 "cancelled": "已取消", "admitted": "已入住"}
+# One name per status, for staff and for users alike.
+STATUS_LABELS = {"submitted": "已提交，等待确认", "confirmed": "已确认", "declined": "未通过",
+                 "cancelled": "已取消", "admitted": "已安排入住"}
 SERVICE_TYPES = ("助餐", "助浴", "助洁", "助医", "康复护理", "夜间照护", "上门评估")
 TIME_SLOTS = ("上午", "下午", "晚上")
 FILED_BY = ("self", "relative", "operator")

@@ -67,7 +67,7 @@ def test_list_shows_all_masked(env, refs):
     out = proc.stdout
     for ref in refs.values():
         assert ref in out
-    for text in ("居家服务预约", "公办养老机构入住轮候", "养老顾问预约", "待确认", "138****5678", "0512****1234",
+    for text in ("居家服务预约", "公办养老机构入住轮候", "养老顾问预约", "已提交，等待确认", "138****5678", "0512****1234",
                  f"{DAY.isoformat()} 下午", "姑苏区", "共 4 条"):
         assert text in out, text
 
@@ -96,10 +96,10 @@ def test_show_all_fields_history_and_queue(env, refs):
     proc = run(env, "show", refs["home"].lower())
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for text in (f"编号：{refs['home']}", "类型：居家服务预约", "状态：待确认", "提交人：家属（子女）",
+    for text in (f"编号：{refs['home']}", "类型：居家服务预约", "状态：已提交，等待确认", "提交人：家属（子女）",
                  "联系电话：138****5678", "服务项目：助浴", f"日期：{DAY.isoformat()} 下午",
                  "地址：姑苏区十全街 88 号", "区（市）：姑苏区", "备注：备用电话 139****4321", "处理记录：",
-                 "提交 → 待确认  （用户）"):
+                 "提交 → 已提交，等待确认  （用户）"):
         assert text in out, text
     assert "轮候位置" not in out
 
@@ -120,9 +120,9 @@ def test_confirm_decline_admit_cancel(env, refs, store):
     assert run(env, "show", refs["low"]).stdout.count("轮候位置：第 1 位") == 1  # moved up
 
     proc = run(env, "decline", refs["home"], "--reason", "该时段助浴员已约满，请家属致电 13812345678")
-    assert proc.returncode == 0 and "已拒绝" in proc.stdout
+    assert proc.returncode == 0 and "未通过" in proc.stdout
     shown = run(env, "show", refs["home"]).stdout
-    assert "待确认 → 已拒绝  （工作人员）  原因：该时段助浴员已约满，请家属致电 138****5678" in shown
+    assert "已提交，等待确认 → 未通过  （工作人员）  原因：该时段助浴员已约满，请家属致电 138****5678" in shown
 
     assert run(env, "cancel", refs["advisor"]).returncode == 0
     assert store.get(refs["advisor"]).status == "cancelled"
@@ -132,7 +132,7 @@ def test_confirm_decline_admit_cancel(env, refs, store):
 
 @pytest.mark.parametrize("args, message", [
     (("admit", "home"), "只有入住轮候申请才有入住"),
-    (("cancel", "done"), "当前是“已入住”，不能改为“已取消”"),
+    (("cancel", "done"), "当前是“已安排入住”，不能改为“已取消”"),
     (("confirm", "gone"), "当前是“已取消”，不能改为“已确认”"),
 ])
 def test_forbidden_transitions_exit_2(env, refs, store, args, message):

@@ -220,9 +220,9 @@ def test_transitions_allowed_and_refused_with_history(store, engine):
     home, _ = home_service(store)
     ref = home.reference
     assert store.set_status(ref, "confirmed", actor="staff").status == "confirmed"
-    with pytest.raises(BookingError, match="已确认.*待确认"):
+    with pytest.raises(BookingError, match="已确认.*已提交，等待确认"):
         store.set_status(ref, "submitted", actor="staff")
-    with pytest.raises(BookingError, match="已确认.*已入住"):
+    with pytest.raises(BookingError, match="已确认.*已安排入住"):
         store.set_status(ref, "admitted", actor="staff")
     cancelled = store.cancel(ref.lower())
     assert cancelled.status == "cancelled" and store.get(ref).status == "cancelled"
@@ -236,14 +236,14 @@ def test_transitions_allowed_and_refused_with_history(store, engine):
 
     declined, _ = home_service(store, key="k2")
     store.set_status(declined.reference, "declined", actor="staff", reason="该时段助浴员已约满")
-    with pytest.raises(BookingError, match="已拒绝.*已确认"):
+    with pytest.raises(BookingError, match="未通过.*已确认"):
         store.set_status(declined.reference, "confirmed", actor="staff")
 
     wait = waitlist(store, "k3", 1)
     store.set_status(wait.reference, "confirmed", actor="staff")
     admitted = store.set_status(wait.reference, "admitted", actor="system")
     assert admitted.status == "admitted" and admitted.updated_at > admitted.created_at
-    with pytest.raises(BookingError, match="已入住.*已取消"):
+    with pytest.raises(BookingError, match="已安排入住.*已取消"):
         store.cancel(wait.reference)
 
     assert [(e["from_status"], e["to_status"], e["actor"]) for e in store.events(ref)] == [
@@ -341,7 +341,7 @@ def test_to_dict_masks_the_phone(store):
     dumped = json.dumps(out, ensure_ascii=False)
     assert PHONE not in dumped and "13912345678" not in dumped
     assert out["phone"] == "138****5678" and out["note"] == "也可以打 139****5678"
-    assert out["kind_label"] == "居家服务预约" and out["status_label"] == "待确认"
+    assert out["kind_label"] == "居家服务预约" and out["status_label"] == "已提交，等待确认"
     assert out["booking_date"] == (TODAY + dt.timedelta(days=3)).isoformat()
     assert booking.to_dict(masked=False)["phone"] == PHONE
     landline = waitlist(store, "k-l", 1)
