@@ -33,8 +33,7 @@ from .render import fact_options, numbered, payload, question, wording
 from .turn import latest_turn
 
 logger = logging.getLogger(__name__)
-HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye",
-                     "cancel_booking", "what_if", "check_status"}
+HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye", "what_if", "check_status"}
 ADDRESS_WORD = re.compile(r"[路街巷弄号村组幢栋楼室苑园里镇乡道区]|小区|大厦|公寓|新村|\d")
 AFFIRM_WORDS = ("确认", "提交", "是的", "对", "好的", "没问题", "可以")
 
@@ -72,6 +71,8 @@ class ValidateBookingForm(FormValidationAction):
         return facts + fields + ["booking_confirmed"]
 
     async def get_extraction_events(self, dispatcher, tracker, domain) -> list[EventType]:
+        if _intent(tracker) == "cancel_booking":
+            return []  # "不约了": nothing to read (get_validation_events stops the request)
         requested = tracker.get_slot("requested_slot")
         message = tracker.latest_message
         text = (message.get("text") or "").strip()
@@ -157,6 +158,9 @@ class ValidateBookingForm(FormValidationAction):
         return []
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list[EventType]:
+        if _intent(tracker) == "cancel_booking" and tracker.latest_action_name == "action_listen":
+            dispatcher.utter_message(text=messages()["stopped"])
+            return [SlotSet("booking_kind", None)]  # no kind, no required slots: the form ends
         changed = {k: v for k, v in tracker.slots_to_validate().items()
                    if k in BOOKING_SLOTS or k in FACTS}
         events: list[EventType] = [SlotSet(k, v) for k, v in changed.items()]

@@ -13,23 +13,16 @@ from understanding.booking_parsing import parse_phone, parse_reference
 
 from storage.bookings import STATUS_LABELS
 
-from .booking_support import describe_date, spec, store
+from .booking_support import describe_date, messages, spec, store
+from .render import numbered
+
+
+def lookup_wording() -> dict:
+    return spec()["lookup"]
 
 LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_purpose", "lookup_tries", "lookup_done")
 MAX_TRIES = 3
 HANDLED_ELSEWHERE = {"book_service", "apply_waitlist", "request_assessment", "book_advisor", "ask_policy"}
-WORDING = {
-    "ask_reference": "请告诉我预约编号，比如 JY-20261129-0042。",
-    "ask_reference_none": "这次对话里还没有提交过预约或申请。有编号的话请告诉我，比如 JY-20261129-0042；想申请可以说「申请公办养老院轮候」。",
-    "ask_phone": "为了保护老人的信息，请说一下预约时留的联系电话。",
-    "ask_cancel": "确定要取消 {reference} 吗？",
-    "not_found": "没有找到编号 {reference}，请核对一下。",
-    "wrong_phone": "电话号码和预约时留的不一致，请再核对一下。",
-    "too_many": "核对次数太多了。为了安全，请带身份证到社区居委会查询。",
-    "cancelled": "已取消 {reference}。需要的时候可以重新预约。",
-    "kept": "好的，不取消，预约保留。",
-    "cannot_cancel": "{reference} 现在是「{status}」，不能再取消了，有问题请联系社区。",
-}
 
 
 def _mine(tracker: Tracker, reference: str) -> bool:
@@ -50,7 +43,7 @@ class ValidateLookupForm(FormValidationAction):
             events = start_events(tracker)
             reference = [e["value"] for e in events if e.get("name") == "lookup_reference"][-1]
             if reference and store().get(reference) is None:
-                dispatcher.utter_message(text=WORDING["not_found"].format(reference=reference))
+                dispatcher.utter_message(text=lookup_wording()["not_found"].format(reference=reference))
                 events += [SlotSet("lookup_reference", None), SlotSet("lookup_tries", 1)]
             tracker.add_slots(events)
             requested = await self.next_requested_slot(dispatcher, tracker, domain)
@@ -101,10 +94,10 @@ class ValidateLookupForm(FormValidationAction):
         reference = tracker.get_slot("lookup_reference")
         tries = int(tracker.get_slot("lookup_tries") or 0)
         if "lookup_reference" in changed and reference and store().get(reference) is None:
-            dispatcher.utter_message(text=WORDING["not_found"].format(reference=reference))
+            dispatcher.utter_message(text=lookup_wording()["not_found"].format(reference=reference))
             return self._retry(dispatcher, "lookup_reference", tries)
         if "lookup_phone" in changed and not store().verify_phone(reference, changed["lookup_phone"]):
-            dispatcher.utter_message(text=WORDING["wrong_phone"])
+            dispatcher.utter_message(text=lookup_wording()["wrong_phone"])
             return self._retry(dispatcher, "lookup_phone", tries)
         events = [SlotSet(k, v) for k, v in changed.items() if k in LOOKUP_SLOTS]
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -113,14 +106,14 @@ class ValidateLookupForm(FormValidationAction):
                 dispatcher.rejected = True  # the form rejects; a rule switches to the request or answers
             return []
         if not events and tracker.get_slot("requested_slot"):
-            dispatcher.utter_message(text="不好意思，没听明白，请再说一下。")
+            dispatcher.utter_message(text=messages()["not_understood"])
             return self._retry(dispatcher, tracker.get_slot("requested_slot"), tries)
         return events
 
     @staticmethod
     def _retry(dispatcher, slot: str, tries: int) -> list[EventType]:
         if tries + 1 >= MAX_TRIES:
-            dispatcher.utter_message(text=WORDING["too_many"])
+            dispatcher.utter_message(text=lookup_wording()["too_many"])
             return [SlotSet(s, None) for s in LOOKUP_SLOTS] + [SlotSet("lookup_done", True)]  # ends the form
         return [SlotSet(slot, None), SlotSet("lookup_tries", tries + 1)]
 
@@ -129,9 +122,8 @@ def ask(dispatcher, tracker, slot: str) -> None:
     key = {"lookup_reference": "ask_reference", "lookup_phone": "ask_phone", "lookup_confirmed": "ask_cancel"}[slot]
     if key == "ask_reference" and not tracker.get_slot("last_reference") and not tracker.get_slot("lookup_tries"):
         key = "ask_reference_none"  # nothing filed here yet: say so, and how to apply
-    buttons = [{"title": "1. 确定取消", "payload": "/affirm"}, {"title": "2. 不取消", "payload": "/deny"}] \
-        if slot == "lookup_confirmed" else []
-    dispatcher.utter_message(text=WORDING[key].format(reference=tracker.get_slot("lookup_reference")), buttons=buttons)
+    buttons = numbered([tuple(b) for b in lookup_wording()["cancel_buttons"]]) if slot == "lookup_confirmed" else []
+    dispatcher.utter_message(text=lookup_wording()[key].format(reference=tracker.get_slot("lookup_reference")), buttons=buttons)
 
 
 def start_events(tracker) -> list[EventType]:
@@ -151,13 +143,13 @@ def finish(dispatcher, tracker) -> None:
         return
     if tracker.get_slot("lookup_purpose") == "cancel":
         if tracker.get_slot("lookup_confirmed") is not True:
-            dispatcher.utter_message(text=WORDING["kept"])
+            dispatcher.utter_message(text=lookup_wording()["kept"])
         elif booking.status not in ("submitted", "confirmed"):
-            dispatcher.utter_message(text=WORDING["cannot_cancel"].format(
+            dispatcher.utter_message(text=lookup_wording()["cannot_cancel"].format(
                 reference=booking.reference, status=STATUS_LABELS[booking.status]))
         else:
             store().cancel(booking.reference, actor="user")
-            dispatcher.utter_message(text=WORDING["cancelled"].format(reference=booking.reference))
+            dispatcher.utter_message(text=lookup_wording()["cancelled"].format(reference=booking.reference))
         return
     lines = [f"{spec()['kinds'][booking.kind]['name']} {booking.reference}",
              f"状态：{STATUS_LABELS[booking.status]}"]
