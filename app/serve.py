@@ -21,12 +21,16 @@ def model_path(settings: Settings) -> Path:
     return settings.model_dir / f"{MODEL_NAME}.tar.gz"
 
 
+TRACKER_STORE = "storage.tracker_store.CachedSQLTrackerStore"   # Rasa's SQL store + an in-process cache
+
+
 def tracker_store_config(db_url: str) -> dict:
-    """Rasa's SQL tracker store in the same database as the KB and bookings."""
+    """Rasa's SQL tracker store (cached, storage/tracker_store.py) in the same database as the KB
+    and bookings."""
     url = make_url(db_url)
     if url.get_backend_name() == "sqlite":
-        return {"type": "SQL", "dialect": "sqlite", "db": str(Path(url.database).with_name("tracker.db"))}
-    config = {"type": "SQL", "dialect": url.drivername, "url": url.host or "localhost",
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(Path(url.database).with_name("tracker.db"))}
+    config = {"type": TRACKER_STORE, "dialect": url.drivername, "url": url.host or "localhost",
               "db": url.database, "username": url.username, "password": url.password}
     if url.port:
         config["port"] = url.port

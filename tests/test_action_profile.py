@@ -12,6 +12,7 @@ def test_known_profile_drops_unknown_and_invalid_values():
 
 def test_tracker_store_follows_the_database_url(tmp_path):
     sqlite = tracker_store_config(f"sqlite:///{tmp_path}/eldercare.db")
-    assert sqlite == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "tracker.db")}
+    assert sqlite == {"type": "storage.tracker_store.CachedSQLTrackerStore", "dialect": "sqlite",
+                      "db": str(tmp_path / "tracker.db")}
     pg = tracker_store_config("postgresql+psycopg2://postgres@127.0.0.1:5432/test")
     assert pg["dialect"] == "postgresql+psycopg2" and pg["db"] == "test" and pg["port"] == 5432

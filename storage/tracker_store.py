@@ -1,0 +1,87 @@
+"""Rasa's SQL tracker store, with the conversations in progress kept in memory.
+
+Rasa's SQLTrackerStore rebuilds a conversation from all its events on every message (a query,
+a JSON decode and a replay per event) and counts them again to save: under load that was the
+largest cost of a turn after the schema check (docs/benchmarks.md). Here a conversation
+retrieved or saved by this process stays in an LRU cache; the database stays the truth:
+
+* retrieve: one indexed query for the conversation's newest event id; if it is the id this
+  process last wrote and nobody appended to the cached tracker since, the cached tracker is
+  used; otherwise (another instance answered, or a turn failed half way) it is read again;
+* save: only the events after those this process saved are inserted, in one transaction.
+
+Several Rasa instances stay correct: a conversation another instance moved on is re-read. It
+is configured as a custom tracker store (`type: storage.tracker_store.CachedSQLTrackerStore`
+with the SQL store's own settings), Rasa's documented extension point.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections import OrderedDict
+from typing import Any, Optional, Text
+
+import sqlalchemy as sa
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+logger = logging.getLogger(__name__)
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    def __init__(self, *args: Any, cache_size: int = 5000, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # sender -> (id of the newest stored event, number of events when stored, the tracker)
+        self._cache: "OrderedDict[str, tuple[Optional[int], int, DialogueStateTracker]]" = OrderedDict()
+        self._cache_size = int(cache_size)
+
+    def _newest_id(self, session, sender_id: Text) -> Optional[int]:
+        return session.query(sa.func.max(self.SQLEvent.id)).filter(self.SQLEvent.sender_id == sender_id).scalar()
+
+    def _remember(self, sender_id: Text, newest: Optional[int], tracker: DialogueStateTracker) -> None:
+        self._cache[sender_id] = (newest, len(tracker.events), tracker)
+        self._cache.move_to_end(sender_id)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        entry = self._cache.get(sender_id)
+        with self.session_scope() as session:
+            newest = self._newest_id(session, sender_id)
+        if entry is not None:
+            stored_id, stored_count, tracker = entry
+            if newest == stored_id and len(tracker.events) == stored_count:
+                self._cache.move_to_end(sender_id)
+                return tracker
+            del self._cache[sender_id]  # changed elsewhere, or a turn failed before saving
+        tracker = await super().retrieve(sender_id)
+        if tracker is not None:
+            self._remember(sender_id, newest, tracker)
+        return tracker
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        entry = self._cache.get(tracker.sender_id)
+        if entry is None or entry[2] is not tracker or len(tracker.events) < entry[1]:
+            await super().save(tracker)   # counts what is stored, as Rasa does
+            with self.session_scope() as session:
+                self._remember(tracker.sender_id, self._newest_id(session, tracker.sender_id), tracker)
+            return
+        await self.stream_events(tracker)
+        newest = entry[0]
+        with self.session_scope() as session:
+            rows = [self._row(tracker.sender_id, event) for event in itertools.islice(tracker.events, entry[1], None)]
+            if rows:
+                session.add_all(rows)
+                session.flush()   # gives the rows their ids
+                newest = rows[-1].id
+            session.commit()
+        self._remember(tracker.sender_id, newest, tracker)
+
+    def _row(self, sender_id: Text, event) -> "SQLTrackerStore.SQLEvent":
+        # the same columns SQLTrackerStore.save writes
+        data = event.as_dict()
+        return self.SQLEvent(sender_id=sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                             intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+                             action_name=data.get("name"), data=json.dumps(data))
