@@ -118,14 +118,17 @@ def _frame_name(frame: str) -> str:
 
 
 def _package(frame: str) -> str:
-    """The library a leaf frame belongs to: jsonschema, sqlalchemy, tensorflow, our own code …"""
+    """The library a leaf frame belongs to: jsonschema, sqlalchemy, rasa, our own code …
+    (py-spy writes paths relative to site-packages or the standard library)."""
     path = frame.partition(" (")[2].rsplit(":", 1)[0]
-    parts = path.split("/")
+    parts = [p for p in path.split("/") if p]
     if "site-packages" in parts:
-        return parts[parts.index("site-packages") + 1].split(".")[0]
-    if "lib" in parts and "python3.10" in parts:
-        return "Python standard library"
-    return parts[-2] if len(parts) > 1 else path or frame
+        parts = parts[parts.index("site-packages") + 1:]
+    if not parts:
+        return frame
+    if len(parts) == 1:
+        return "Python standard library" if parts[0].endswith(".py") else parts[0]
+    return parts[0]
 
 
 def run_advisor(tmp: Path, profile_seconds: int) -> dict:
@@ -253,6 +256,8 @@ def render(m: dict, engine: dict, engine_nf: dict, train_s: float, adv: dict, st
                   "samples; idle threads are not sampled). By the library the CPU was in (self time):", "",
                   "| share | library |", "|---|---|"]
         lines += [f"| {share:.0%} | {name} |" for name, share in prof["leaf"]]
+        lines += ["", "(`sanic` self time is mostly the event loop waiting in native code for sockets — "
+                  "the action server and the database — rather than Python work.)"]
         lines += ["", "The functions on the stack most often (inclusive; the server's own request "
                   "loop, on nearly every stack, is left out):", "", "| share | function |", "|---|---|"]
         lines += [f"| {share:.0%} | `{name}` |" for name, share in prof["inclusive"]]

@@ -30,9 +30,22 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 logger = logging.getLogger(__name__)
 
 
+def _sqlite_wal(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class CachedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, *args: Any, cache_size: int = 5000, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            # The embedded default: write-ahead log, and no fsync on every commit. A crash of the
+            # process loses nothing; a power cut may lose the last turns of a conversation, never
+            # a booking (bookings live in their own database with full durability).
+            sa.event.listen(self.engine, "connect", _sqlite_wal)
+            self.engine.dispose()   # connections made before the listener get it too
         # sender -> (id of the newest stored event, number of events when stored, the tracker)
         self._cache: "OrderedDict[str, tuple[Optional[int], int, DialogueStateTracker]]" = OrderedDict()
         self._cache_size = int(cache_size)
