@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "需要 Python 3.10（Rasa 3.6 不支持 3.11）：请安装 python3.10"; exit 1; }
 	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q ./vendor/opencv-python-headless-shim   # before rapidocr: one OpenCV only
 	$(PY) -m pip install -q -e '.[dev]'
 	$(PY) -m pip check
+	scripts/system-deps.sh
 	@touch $@
 
 # Retrain only when training data, domain, config or the KB vocabulary changed.

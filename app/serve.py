@@ -120,6 +120,10 @@ class Advisor:
         if self.stopping:
             self.stop()
             return
+        if ok and os.environ.get("TELEGRAM_BOT_TOKEN"):
+            # the Telegram bridge too, long polling against this advisor (app/cli_telegram.py)
+            self.procs.append(self._spawn([sys.executable, "-m", "app.cli", "telegram", "--url", self.url],
+                                          "telegram.log"))
         if not ok:
             self.stop()
             where = f"，日志在 {self.log_dir}" if self.log_dir else ""

@@ -240,12 +240,13 @@ class BookingStore:
         canonical = normalize_reference(reference)
         return self._find(table.c.reference == canonical) if canonical else None
 
-    def list(self, *, status=None, kind=None, district=None) -> list[Booking]:
+    def list(self, *, status=None, kind=None, district=None, sender_id=None) -> list[Booking]:
         _choice(status, STATUS_LABELS, "状态")
         _choice(kind, KINDS, "预约类型")
         _choice(district, load_facts()["district"].values, "区（市）")
         query = select(table).order_by(table.c.created_at, table.c.id)
-        for column, value in ((table.c.status, status), (table.c.kind, kind), (table.c.district, district)):
+        for column, value in ((table.c.status, status), (table.c.kind, kind), (table.c.district, district),
+                              (table.c.sender_id, sender_id)):
             if value is not None:
                 query = query.where(column == value)
         with self.engine.connect() as conn:

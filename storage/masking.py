@@ -89,9 +89,13 @@ def _replace(match: re.Match) -> str:
     return f"{match.group('word')}{match.group('gap')}{mask_phone(match.group('local'))}"
 
 
+# A Telegram bot token (123456789:AAH…): a secret, never in a log line (httpx logs URLs with it).
+_TOKEN = re.compile(r"(?<![\w])\d{6,12}:[A-Za-z0-9_-]{30,}")
+
+
 def mask_text(text: str) -> str:
-    """Mask every phone and ID number inside free text (log lines, notes)."""
-    return _NUMBER.sub(_replace, text)
+    """Mask every phone and ID number, and any bot token, inside free text (log lines, notes)."""
+    return _NUMBER.sub(_replace, _TOKEN.sub("<token>", text))
 
 
 def mask_ids(text: str) -> str:

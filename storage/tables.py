@@ -63,3 +63,18 @@ booking_events = Table(
     Column("actor", String(16), nullable=False),
     Column("reason", Text, nullable=True),
 )
+
+# Buttons sent on Telegram: callback data is a short id (Telegram allows 64 bytes; a Chinese
+# payload is longer), resolved here, so a tap works after a restart and on any instance.
+telegram_buttons = Table(
+    "telegram_buttons", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chat_key", String(64), nullable=False),     # the conversation (chat, or chat and user)
+    Column("message_id", Integer, nullable=True),       # the Telegram message carrying the keyboard
+    Column("position", Integer, nullable=False),        # 1-based, as typed by the user
+    Column("title", String(200), nullable=False),
+    Column("payload", Text, nullable=False),            # what a tap sends to the advisor
+    Column("local", Boolean, nullable=False, default=False),  # answered by the bridge itself
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_telegram_buttons_chat", "chat_key", "id"),
+)

@@ -1,7 +1,8 @@
 """Typing an option's number works like tapping its button."""
 import pytest
 
-from channels.numbered_choices import ChoiceMemory, choice_number
+from channels.numbered_choices import ChoiceMemory
+from understanding.choices import choice_number
 
 
 @pytest.mark.parametrize("text,number", [

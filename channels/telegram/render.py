@@ -1,0 +1,61 @@
+"""The advisor's REST replies as Telegram messages, for elders: short, readable, buttons with numbers."""
+from __future__ import annotations
+
+import re
+
+LIMIT = 4000          # Telegram allows 4096 characters a message; keep a margin
+MERGE_UP_TO = 1200    # consecutive plain messages (result cards) are joined up to this length
+_SENTENCE_END = re.compile(r"(?<=[。！？!?\n；])")
+
+
+def split_long(text: str, limit: int = LIMIT) -> list[str]:
+    """Pieces under the limit, cut after a sentence end where possible."""
+    if len(text) <= limit:
+        return [text]
+    pieces, current = [], ""
+    for sentence in _SENTENCE_END.split(text):
+        while len(sentence) > limit:           # one sentence longer than the limit: cut it
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:limit])
+            sentence = sentence[limit:]
+        if len(current) + len(sentence) > limit:
+            pieces.append(current)
+            current = ""
+        current += sentence
+    if current:
+        pieces.append(current)
+    return [p for p in pieces if p.strip()]
+
+
+def telegram_messages(messages: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(text, [(button title, payload)]) per Telegram message. The recommendations payload
+    (`custom`) is for programs: its content is already in the texts, so it is not shown."""
+    out: list[tuple[str, list]] = []
+    pending = ""
+    for message in messages:
+        text = (message.get("text") or "").strip()
+        buttons = [(b.get("title", ""), b.get("payload", "")) for b in message.get("buttons") or []]
+        if not text and not buttons:
+            continue
+        if not buttons and len(pending) + len(text) + 2 <= MERGE_UP_TO:
+            pending = f"{pending}\n\n{text}" if pending else text
+            continue
+        if pending and not buttons:
+            out.append((pending, []))
+            pending = text
+            continue
+        if pending and len(pending) + len(text) + 2 <= MERGE_UP_TO:
+            text, pending = f"{pending}\n\n{text}", ""
+        elif pending:
+            out.append((pending, []))
+            pending = ""
+        out.append((text or "请选择：", buttons))
+    if pending:
+        out.append((pending, []))
+    final = []
+    for text, buttons in out:
+        pieces = split_long(text)
+        final += [(p, []) for p in pieces[:-1]] + [(pieces[-1], buttons)]
+    return final
