@@ -52,6 +52,7 @@ WORDS = {
     "no_bookings": "这个对话里还没有预约或申请。",
     "booking_line": "{kind} {reference}：{status}，电话 {phone}",
     "chosen": "✅ ",
+    "sorry": "不好意思，刚才出了点问题，请再说一次。",
 }
 COMMANDS = [("start", "开始"), ("help", "怎么用"), ("restart", "重新开始"), ("status", "我的预约和申请")]
 LOCAL = "local:"   # payloads the bridge answers itself
@@ -217,6 +218,16 @@ class Bridge:
         await context.bot.send_message(update.effective_chat.id, WORDS["other"])
 
 
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Never a stack trace to an elder: a short apology; the log has the error, masked."""
+    logger.error("handling an update failed: %s", type(context.error).__name__)
+    if isinstance(update, Update) and update.effective_chat:
+        try:
+            await context.bot.send_message(update.effective_chat.id, WORDS["sorry"])
+        except Exception:
+            pass
+
+
 async def _post_init(app: Application) -> None:
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
 
@@ -238,6 +249,7 @@ def build(token: str, advisor_url: str, base_url: str | None = None, settings: S
     app.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, bridge.on_photo))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, bridge.on_text))
     app.add_handler(MessageHandler(filters.ALL, bridge.on_other))
+    app.add_error_handler(_on_error)
     return app
 
 

@@ -1,0 +1,69 @@
+"""Telegram pieces without a network: rendering, ID photos, voice conversion."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import wave
+
+import pytest
+
+from channels.telegram import id_photo, render, speech
+from telegram_media import id_card, landscape, valid_id, voice_note
+
+TODAY = dt.date(2026, 12, 1)
+
+
+def test_long_replies_split_at_sentence_ends_under_the_limit():
+    text = "这是一句话。" * 1200
+    pieces = render.split_long(text)
+    assert len(pieces) > 1 and all(len(p) <= render.LIMIT for p in pieces)
+    assert all(p.endswith("。") for p in pieces) and "".join(pieces) == text
+
+
+def test_result_cards_become_a_few_messages_and_json_is_never_shown():
+    messages = [{"custom": {"type": "recommendations", "profile": {}, "results": []}},
+                {"text": "根据老人家说的情况…"}] + [{"text": f"{i}. 政策{i}\n为什么：…"} for i in range(1, 4)] + \
+               [{"text": "还有 3 项。", "buttons": [{"title": "1. 更多", "payload": "/more"}]}]
+    out = render.telegram_messages(messages)
+    assert len(out) <= 2 and out[-1][1] == [("1. 更多", "/more")]
+    assert all("recommendations" not in text for text, _ in out)
+
+
+@pytest.mark.parametrize("style", ["straight", "rotated", "blurred"])
+def test_an_id_card_photo_gives_the_masked_number_and_the_age(style):
+    number = valid_id("19410305")
+    found = id_photo.read_id(id_card(number, style), TODAY)
+    assert found == id_photo.IdReading(number[:4] + "*" * 10 + number[-4:], 85)
+
+
+def test_a_photo_without_a_card_or_a_broken_image_gives_nothing():
+    assert id_photo.read_id(landscape(), TODAY) is None
+    assert id_photo.read_id(b"\xff\xd8 broken", TODAY) is None
+
+
+def test_a_wrong_checksum_is_no_id():
+    number = valid_id("19410305")
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    assert id_photo.find_id([f"公民身份号码 {wrong}"], TODAY) is None
+
+
+def test_a_voice_note_becomes_16k_mono_wav():
+    with wave.open(io.BytesIO(speech.to_wav16k(voice_note(1.0)))) as audio:
+        assert (audio.getframerate(), audio.getnchannels(), audio.getsampwidth()) == (16000, 1, 2)
+        assert 15000 < audio.getnframes() < 17000
+
+
+def test_no_engine_configured_means_voice_is_off(monkeypatch):
+    monkeypatch.delenv("ELDERCARE_STT_MODEL", raising=False)
+    monkeypatch.delenv("ELDERCARE_STT_ENGINE", raising=False)
+    assert speech.load_engine() is None
+
+
+def test_a_real_engine_when_a_model_is_configured():
+    import os
+    model = os.environ.get("ELDERCARE_STT_MODEL")
+    if not model:
+        pytest.skip("ELDERCARE_STT_MODEL 未设置：跳过真实语音识别测试（tools/speech_eval/setup.sh 可以准备一个）")
+    pytest.importorskip("faster_whisper", reason="ELDERCARE_STT_MODEL 已设置但没装 faster-whisper：pip install faster-whisper")
+    engine = speech.load_engine()
+    assert engine is not None and isinstance(engine.transcribe(speech.to_wav16k(voice_note(1.0))), str)
