@@ -37,7 +37,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     bsub = bookings.add_subparsers(dest="bookings_cmd", required=True)
 
     li = bsub.add_parser("list", help="列出预约（电话已打码）")
-    li.add_argument("--status", help="状态：submitted/待确认、confirmed/已确认、declined/已拒绝、cancelled/已取消、admitted/已入住")
+    li.add_argument("--status", help="状态：submitted、confirmed、declined、cancelled、admitted（或它们的中文名）")
     li.add_argument("--kind", help="类型：home_service/JY、waitlist/LH、assessment/PG、advisor/GW，或中文名")
     li.add_argument("--district", help="区（市），例如 姑苏区")
     li.set_defaults(func=_guarded(cmd_list))

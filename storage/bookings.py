@@ -294,7 +294,7 @@ class BookingStore:
         allowed = TRANSITIONS.get(old, ())
         if new_status == "admitted" and booking.kind != "waitlist":
             raise BookingError(f"{booking.reference} 是{KIND_LABELS[booking.kind]}，不能从“{STATUS_LABELS[old]}”"
-                               f"改为“已入住”：只有入住轮候申请才有入住。")
+                               f"改为“{STATUS_LABELS['admitted']}”：只有入住轮候申请才有入住。")
         if new_status not in allowed:
             raise BookingError(f"{booking.reference} 当前是“{STATUS_LABELS[old]}”，"
                                f"不能改为“{STATUS_LABELS[new_status]}”。")
