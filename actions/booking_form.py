@@ -218,6 +218,13 @@ class ValidateBookingForm(FormValidationAction):
         relationship = slots.get("relationship") or ("本人" if subject == "self" else "其他亲属")
         filed_by = "self" if relationship == "本人" else (
             "operator" if relationship == "社区/热线工作人员" else "relative")
+        # filed from the operator console: "filed by operator X for the caller"
+        operator = (tracker.latest_message.get("metadata") or {}).get("operator") or {}
+        operator_id = int(operator["id"]) if str(operator.get("id", "")).isdigit() else None
+        note = None
+        if operator_id:
+            filed_by = "operator"
+            note = messages()["filed_by_operator"].format(name=operator.get("name") or operator["id"])
         try:
             crash_point("before_commit")
             booking, created = store().submit(
@@ -228,7 +235,7 @@ class ValidateBookingForm(FormValidationAction):
                 addressed_as=slots.get("addressed_as"),
                 district=profile.get("district"), institution=slots.get("preferred_place"),
                 priority_tier=tier, profile=profile if kind == "waitlist" else None,
-                today=kb_access.today())
+                note=note, filed_by_operator=operator_id, today=kb_access.today())
             crash_point("after_commit")
         except BookingError as exc:
             dispatcher.utter_message(text=str(exc))

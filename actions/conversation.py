@@ -79,6 +79,7 @@ class Conversation:
         self._results = None
         self._profile_changed = False
         self._cards = 0             # result cards in this reply
+        self._chat_lines: dict[str, str] = {}   # "more" (回复「更多」…), "final_word" (待核实…)
 
     # --- slots ---------------------------------------------------------------------------------
     def _get(self, name: str, default=None):
@@ -381,6 +382,7 @@ class Conversation:
         offer = open_results > 0 and bool(open_facts)
         if cards_left > 0:
             lines.append(w["more_left"].format(n=cards_left))
+            self._chat_lines["more"] = lines[-1]
         if offer:
             lines.append(offer_text(open_results, len(open_facts)))
             buttons.append((b["continue"], payload("affirm")))
@@ -391,6 +393,7 @@ class Conversation:
         buttons += next_step_buttons(items)
         if unverified:
             lines.append(w["final_word"])
+            self._chat_lines["final_word"] = lines[-1]
         self._set("offer_open", offer)
         self._say("\n".join(line for line in lines if line), buttons[:MAX_BUTTONS])
 
@@ -399,7 +402,9 @@ class Conversation:
         self.reply.payload = {"type": "recommendations", "profile": dict(self.profile),
                               "results": [r.to_dict() for r in self.results()],
                               "asking": self.slots.get("asked_fact"),   # the question now open, if any
-                              "cards": self._cards}                    # result cards in this reply
+                              "cards": self._cards,                    # result cards in this reply
+                              # lines a channel that shows every result may leave out or move
+                              "lines": dict(self._chat_lines)}
 
     # --- handlers, one per kind of turn ---------------------------------------------------------------------
     def _on_inform(self) -> None:

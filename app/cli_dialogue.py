@@ -19,6 +19,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     se.add_argument("--port", type=int, help="Rasa 端口（默认 5005）")
     se.add_argument("--action-port", type=int, help="动作服务端口（默认 5055）")
     se.add_argument("--enable-api", action="store_true", help="同时开放 Rasa HTTP API（/model/parse 等）")
+    se.add_argument("--console-port", type=int, help="接线员控制台端口（默认 5080）")
+    se.add_argument("--no-console", action="store_true", help="不启动接线员控制台")
     se.set_defaults(func=cmd_serve)
 
     ru = sub.add_parser("run", help="启动顾问并在终端里聊天")
@@ -59,12 +61,15 @@ def cmd_train(args) -> int:
 def cmd_serve(args) -> int:
     settings = Settings.from_env()
     advisor = Advisor(settings, args.port or settings.rasa_port, args.action_port or settings.action_port,
-                      enable_api=args.enable_api)
+                      enable_api=args.enable_api,
+                      console_port=None if args.no_console else args.console_port or settings.console_port)
     advisor.handle_signals()
     advisor.start()
     if advisor.stopping:
         return 0
     print(f"顾问已启动：{advisor.url}/webhooks/rest/webhook（Ctrl-C 停止）", flush=True)
+    if advisor.console_port:
+        print(f"接线员控制台：{advisor.console_url}/（账号：eldercare operators add）", flush=True)
     return advisor.serve_forever()
 
 

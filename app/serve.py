@@ -78,14 +78,18 @@ class Advisor:
     """Starts both servers; `stop()` ends them (also on SIGTERM/Ctrl-C via `serve_forever`)."""
 
     def __init__(self, settings: Settings, rasa_port: int, action_port: int,
-                 log_dir: Path | None = None, enable_api: bool = False):
+                 log_dir: Path | None = None, enable_api: bool = False, console_port: int | None = None):
         self.settings, self.rasa_port, self.action_port = settings, rasa_port, action_port
-        self.log_dir, self.enable_api = log_dir, enable_api
+        self.log_dir, self.enable_api, self.console_port = log_dir, enable_api, console_port
         self.procs: list[subprocess.Popen] = []
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
 
     def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
         out = None
@@ -124,6 +128,11 @@ class Advisor:
             # the Telegram bridge too, long polling against this advisor (app/cli_telegram.py)
             self.procs.append(self._spawn([sys.executable, "-m", "app.cli", "telegram", "--url", self.url],
                                           "telegram.log"))
+        if ok and self.console_port:
+            # the operator console (channels/console), a channel like the others
+            self.procs.append(self._spawn([sys.executable, "-m", "app.cli", "console", "--url", self.url,
+                                           "--port", str(self.console_port), "--quiet"], "console.log"))
+            ok = _wait_http(f"{self.console_url}/login", timeout, self.procs, stop)
         if not ok:
             self.stop()
             where = f"，日志在 {self.log_dir}" if self.log_dir else ""

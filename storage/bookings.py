@@ -79,6 +79,7 @@ class Booking:
     priority_tier: int | None
     profile: dict | None
     note: str | None
+    filed_by_operator: int | None = None
 
     @classmethod
     def from_row(cls, row) -> "Booking":
@@ -159,13 +160,14 @@ class BookingStore:
     def submit(self, *, kind, sender_id, filed_by, relationship, phone, idempotency_key,
                service_type=None, booking_date=None, time_slot=None, address=None, addressed_as=None,
                district=None, institution=None, priority_tier=None, profile=None, note=None,
-               today=None) -> tuple[Booking, bool]:
+               filed_by_operator=None, today=None) -> tuple[Booking, bool]:
         """File a booking; returns (booking, created). A repeated idempotency_key returns the first."""
         values = self._validate(
             kind=kind, sender_id=sender_id, filed_by=filed_by, relationship=relationship, phone=phone,
             idempotency_key=idempotency_key, service_type=service_type, booking_date=booking_date,
             time_slot=time_slot, address=address, addressed_as=addressed_as, district=district,
             institution=institution, priority_tier=priority_tier, profile=profile, note=note, today=today)
+        values["filed_by_operator"] = filed_by_operator
         existing = self._find(table.c.idempotency_key == idempotency_key)
         if existing:  # the common retry: no insert, no constraint error
             return existing, False

@@ -13,6 +13,7 @@ class Settings:
     db_url: str
     rasa_port: int
     action_port: int
+    console_port: int
     model_dir: Path
     var_dir: Path
 
@@ -24,6 +25,7 @@ class Settings:
             db_url=os.environ.get("ELDERCARE_DB_URL", f"sqlite:///{var_dir / 'eldercare.db'}"),
             rasa_port=int(os.environ.get("ELDERCARE_RASA_PORT", "5005")),
             action_port=int(os.environ.get("ELDERCARE_ACTION_PORT", "5055")),
+            console_port=int(os.environ.get("ELDERCARE_CONSOLE_PORT", "5080")),
             model_dir=Path(os.environ.get("ELDERCARE_MODEL_DIR", PROJECT_ROOT / "models")),
             var_dir=var_dir,
         )

@@ -45,6 +45,7 @@ bookings = Table(
     Column("priority_tier", Integer, nullable=True),
     Column("profile", JSON(none_as_null=True), nullable=True),  # None is SQL NULL, not JSON null
     Column("note", Text, nullable=True),
+    Column("filed_by_operator", Integer, nullable=True),   # the hotline operator who filed it (console)
     UniqueConstraint("reference", name="uq_bookings_reference"),
     # the database, not a read-then-write, makes a retried submission idempotent
     UniqueConstraint("idempotency_key", name="uq_bookings_idempotency_key"),
@@ -77,4 +78,47 @@ telegram_buttons = Table(
     Column("local", Boolean, nullable=False, default=False),  # answered by the bridge itself
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_telegram_buttons_chat", "chat_key", "id"),
+)
+
+# The operator console (channels/console): hotline operators, their sessions and their calls.
+operators = Table(
+    "operators", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),   # scrypt, salted: never the password
+    Column("role", String(16), nullable=False),             # operator | supervisor
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("username", name="uq_operators_username"),
+)
+
+operator_sessions = Table(
+    "operator_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),     # sha256 of the cookie: a stolen table opens nothing
+    Column("operator_id", Integer, ForeignKey("operators.id", name="fk_operator_sessions_operator"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+)
+
+calls = Table(
+    "calls", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("operator_id", Integer, ForeignKey("operators.id", name="fk_calls_operator"), nullable=False, index=True),
+    Column("sender_id", String(64), nullable=False),         # the conversation with the advisor
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(16), nullable=True),            # advised | booking | call_back
+    Column("note", Text, nullable=True),
+    Column("state", JSON, nullable=True),                    # the advisor's latest profile and results
+    UniqueConstraint("sender_id", name="uq_calls_sender_id"),
+)
+
+call_turns = Table(
+    "call_turns", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", Integer, ForeignKey("calls.id", name="fk_call_turns_call"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("said", Text, nullable=False),                    # what the operator typed, phones and IDs masked
+    Column("replies", JSON, nullable=False),                 # the advisor's messages (already masked)
 )

@@ -26,20 +26,23 @@ def free_port() -> int:
 class Advisor:
     """`eldercare serve` as a user runs it, on free ports, with its own var dir (SQLite)."""
 
-    def __init__(self, var: Path, extra_env: dict | None = None):
+    def __init__(self, var: Path, extra_env: dict | None = None, console: bool = False):
         if not model_path(Settings.from_env()).exists():
             pytest.fail("没有训练好的模型：先运行 `make train`（make test 会自动训练）")
         self.var = var
         self.rasa_port, self.action_port = free_port(), free_port()
+        self.console_port = free_port() if console else None   # the operator console, when a test uses it
         env = {**os.environ, "ELDERCARE_VAR_DIR": str(var), **(extra_env or {})}
         env.pop("ELDERCARE_DB_URL", None)
         self.log_path = var / f"serve-{self.rasa_port}.log"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--port", str(self.rasa_port),
-             "--action-port", str(self.action_port)],
+             "--action-port", str(self.action_port),
+             *(["--console-port", str(self.console_port)] if console else ["--no-console"])],
             cwd=PROJECT_ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.console_url = f"http://127.0.0.1:{self.console_port}" if console else None
         self._wait()
 
     def _wait(self, timeout: float = 240) -> None:

@@ -56,9 +56,9 @@ def test_nothing_imports_the_app():
 
 
 # Each channel is a room of its own: the REST channel (numbered_rest + its choice memory),
-# the terminal chat, the Telegram bridge.
+# the terminal chat, the Telegram bridge, the operator console.
 CHANNELS = {"rest": ["numbered_rest.py", "numbered_choices.py"], "terminal": ["terminal.py"],
-            "telegram": ["telegram"]}
+            "telegram": ["telegram"], "console": ["console"]}
 
 
 def channel_of(path: Path) -> str:

@@ -1,0 +1,105 @@
+"""What the operator reads out, from what the advisor replied (no dialogue logic here: the
+advisor decides; this only lays its reply out for speaking on the phone).
+
+- A question is said to the caller: to the elder themself "老人家，请问您今年多大岁数？", to a
+  relative in the advisor's own wording ("请问老人家今年多大岁数？").
+- Result cards are not read from the chat bubbles: the page lists every result beside the
+  script, so the chat's paging ("回复「更多」查看") and its buttons are left out, and the
+  「待核实」 caveat becomes an instruction to the operator.
+- Answers are numbered by their place on the page, so keys 1–9 choose them.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from policy_kb.facts import load_facts
+
+FACTS = load_facts()
+INSTRUCTION = "请记录：来电人的回答（可以用简写，如「83 昆山 本地 独居 半失能」），或点选下面的选项、按数字键。"
+RESULTS_INSTRUCTION = ("请把右边「可以办的」逐项读给来电人听（为什么、怎么办、要带什么）。"
+                       "标「待核实」的金额和条件，请说明以当地民政部门的答复为准。")
+RESULT_STATUSES = ("eligible", "possible")
+CHAT_ONLY_PAYLOADS = ("/more",)          # paging through cards: the page shows them all
+NUMBER = re.compile(r"^\s*\d+\.\s*")
+
+
+def recommendations(messages: list[dict]) -> dict | None:
+    return next((m["custom"] for m in messages if isinstance(m.get("custom"), dict)
+                 and m["custom"].get("type") == "recommendations"), None)
+
+
+def question_in(text: str) -> tuple[str, str] | None:
+    """(fact, the advisor's wording) of the profile question this text asks, if any."""
+    for name, fact in FACTS.items():
+        for wording in fact.question.values():
+            if wording and wording in text:
+                return name, wording
+    return None
+
+
+def spoken(fact: str, subject: str | None) -> str:
+    """The question as said on the phone, to the elder unless the caller is a relative."""
+    question = FACTS[fact].question
+    if subject == "relative" and question.get("relative"):
+        return question["relative"]
+    return "老人家，" + question.get("self", "")
+
+
+def asked_fact(messages: list[dict], payload: dict | None) -> str | None:
+    if payload and payload.get("asking") in FACTS:
+        return payload["asking"]
+    for m in messages:
+        found = question_in(m.get("text") or "")
+        if found:
+            return found[0]
+        for b in m.get("buttons") or []:
+            if b.get("payload", "").startswith("/inform{"):
+                fact = next(iter(json.loads(b["payload"][len("/inform"):])), None)
+                if fact in FACTS:
+                    return fact
+    return None
+
+
+def _without(text: str, lines: list[str]) -> str:
+    return "\n".join(line for line in text.split("\n") if line.strip() and line not in lines)
+
+
+def script(messages: list[dict], subject: str | None = None) -> dict:
+    """The next thing to read out (the advisor's last message), its answers, what else it said."""
+    payload = recommendations(messages)
+    chat = [m for m in messages if m.get("text") or m.get("buttons")]
+    instruction = INSTRUCTION
+    if payload and payload.get("cards"):
+        # header, cards, footer: the cards are on the page already
+        cards = payload["cards"]
+        footer = chat[-1] if chat else {}
+        chat = chat[:-1 - cards] + [footer] if len(chat) > cards else chat
+        instruction = RESULTS_INSTRUCTION
+    leave_out = list((payload or {}).get("lines", {}).values())
+    chat = [dict(m, text=_without(m.get("text") or "", leave_out)) for m in chat]
+    last = chat[-1] if chat else {"text": ""}
+    text = last.get("text", "")
+    found = question_in(text)
+    before = []
+    if found:
+        fact, wording = found
+        head = text[:text.index(wording)].strip()
+        before = [head] if head else []
+        read_out = spoken(fact, subject)
+    else:
+        fact, read_out = asked_fact([last], payload), text
+    if payload and payload.get("cards") and not found and len(chat) > 1:
+        read_out = chat[-2]["text"] + ("\n" + text if text else "")   # 结果 header + the offer
+        chat = chat[:-1]
+    answers = [{"title": NUMBER.sub("", b.get("title", "")), "payload": b.get("payload", "")}
+               for b in last.get("buttons") or [] if b.get("payload") not in CHAT_ONLY_PAYLOADS]
+    also = [m["text"] for m in chat[:-1] if m.get("text")] + before
+    return {"read_out": read_out, "fact": fact, "answers": answers, "also_said": also,
+            "instruction": instruction}
+
+
+def results_to_read(payload: dict | None) -> list[dict]:
+    if not payload:
+        return []
+    return [r for r in payload.get("results", []) if r.get("status") in RESULT_STATUSES]
