@@ -356,8 +356,10 @@ class Conversation:
             self._say(w["header_none"])
         elif start == 0:
             key = "header_again" if again else "header"
-            header = w[key].format(who=who(self.subject), n_yes=n_yes, n_maybe=len(items) - n_yes,
-                                   shown=min(PAGE, len(items)))
+            header = w[key].format(who=who(self.subject), n_yes=n_yes, n_maybe=len(items) - n_yes)
+            if not again:
+                self._chat_lines["page"] = w["header_page"].format(shown=min(PAGE, len(items)))
+                header += self._chat_lines["page"]
             said = any(w["care_estimate"].format(care_level=self.profile.get("care_level")) == line for line in self._lead)
             if self._get("care_estimated") and "care_level" in self.profile and not said:
                 header += w["estimate_note"]

@@ -61,8 +61,10 @@ def asked_fact(messages: list[dict], payload: dict | None) -> str | None:
     return None
 
 
-def _without(text: str, lines: list[str]) -> str:
-    return "\n".join(line for line in text.split("\n") if line.strip() and line not in lines)
+def _without(text: str, parts: list[str]) -> str:
+    for part in parts:
+        text = text.replace(part, "")
+    return "\n".join(line for line in text.split("\n") if line.strip())
 
 
 def script(messages: list[dict], subject: str | None = None) -> dict:

@@ -102,7 +102,8 @@
                 el("p", { className: "how" }, "怎么办：" + r.apply.where + (r.next_step ? "；下一步：" + r.next_step : "")));
       if (r.apply.documents && r.apply.documents.length) li.append(el("p", {}, "要带：" + r.apply.documents.join("、")));
       return li;
-    }));
+    }), ...((before && before.results) || []).filter(r => !view.results.some(n => n.id === r.id)).map(r =>
+      el("li", { className: "result removed changed" }, `${r.name}（按新的情况，不再符合）`)));
     $("bookings").replaceChildren(...view.bookings.map(b => el("li", {}, `${b.kind} ${b.reference}（${b.status}，电话 ${b.phone}）`)));
   }
 
