@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import yaml
 from sqlalchemy.engine import make_url
@@ -37,13 +38,35 @@ def tracker_store_config(db_url: str) -> dict:
     return {k: v for k, v in config.items() if v is not None}
 
 
-def write_endpoints(settings: Settings, action_port: int) -> Path:
+def lock_store_config(redis_url: str) -> dict:
+    """Rasa's Redis lock store: one conversation's messages are handled one at a time across
+    every instance and worker (a lock lives TICKET_LOCK_LIFETIME, 60 s by default)."""
+    url = urlparse(redis_url)
+    config = {"type": "redis", "url": url.hostname or "127.0.0.1", "port": url.port or 6379,
+              "db": int((url.path or "/0").strip("/") or 0), "key_prefix": "eldercare",
+              "password": url.password, "use_ssl": url.scheme == "rediss", "socket_timeout": 2}
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def write_endpoints(settings: Settings, action_port: int, rasa_port: int | None = None) -> Path:
+    """var/endpoints[-PORT].yml: the action server (or the load balancer in front of several),
+    the tracker store, and in the production profile the Redis lock store."""
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.var_dir / "endpoints.yml"
-    config = {"action_endpoint": {"url": f"http://127.0.0.1:{action_port}/webhook"},
+    path = settings.var_dir / (f"endpoints-{rasa_port}.yml" if rasa_port else "endpoints.yml")
+    config = {"action_endpoint": {"url": settings.action_url or f"http://127.0.0.1:{action_port}/webhook"},
               "tracker_store": tracker_store_config(settings.db_url)}
+    if settings.redis_url:
+        config["lock_store"] = lock_store_config(settings.redis_url)
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def rasa_env(settings: Settings) -> dict:
+    """What Rasa reads from its environment: Sanic workers, the SQL tracker store's pool."""
+    if settings.rasa_workers > 1 and not settings.redis_url:
+        raise SystemExit("ELDERCARE_RASA_WORKERS > 1 需要 Redis 锁（ELDERCARE_REDIS_URL），否则 Rasa 只用一个进程")
+    return {"SANIC_WORKERS": str(settings.rasa_workers), "SQL_POOL_SIZE": str(settings.db_pool),
+            "SQL_MAX_OVERFLOW": str(settings.db_max_overflow)}
 
 
 def _die_with_parent() -> None:
@@ -74,69 +97,38 @@ def _wait_http(url: str, timeout: float, procs: list[subprocess.Popen], stop=lam
     return False
 
 
-class Advisor:
-    """Starts both servers; `stop()` ends them (also on SIGTERM/Ctrl-C via `serve_forever`)."""
+def action_server_args(port: int) -> list[str]:
+    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
 
-    def __init__(self, settings: Settings, rasa_port: int, action_port: int,
-                 log_dir: Path | None = None, enable_api: bool = False, console_port: int | None = None):
-        self.settings, self.rasa_port, self.action_port = settings, rasa_port, action_port
-        self.log_dir, self.enable_api, self.console_port = log_dir, enable_api, console_port
+
+def rasa_args(model: Path, endpoints: Path, port: int, enable_api: bool = False) -> list[str]:
+    args = [sys.executable, "-m", "app.rasa_server", "run",   # Rasa with app/rasa_patches.py
+            "--model", str(model), "--endpoints", str(endpoints),
+            "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(port),
+            "--interface", "127.0.0.1"]
+    return args + (["--enable-api"] if enable_api else [])
+
+
+class Processes:
+    """Child processes in their own process groups, stopped together (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, settings: Settings, log_dir: Path | None = None):
+        self.settings, self.log_dir = settings, log_dir
         self.procs: list[subprocess.Popen] = []
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}"
-
-    @property
-    def console_url(self) -> str:
-        return f"http://127.0.0.1:{self.console_port}"
-
-    def _spawn(self, args: list[str], log_name: str) -> subprocess.Popen:
+    def _spawn(self, args: list[str], log_name: str, extra_env: dict | None = None) -> subprocess.Popen:
         out = None
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / log_name, "ab")
-        # the children read their settings from the environment: hand over this Advisor's own
+        # the children read their settings from the environment: hand over this one's own
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
                "ELDERCARE_VAR_DIR": str(self.settings.var_dir), "ELDERCARE_DB_URL": self.settings.db_url,
-               "ELDERCARE_MODEL_DIR": str(self.settings.model_dir)}
-        return subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
+               "ELDERCARE_MODEL_DIR": str(self.settings.model_dir), **(extra_env or {})}
+        proc = subprocess.Popen(args, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT if out else None,
                                 env=env, start_new_session=True, preexec_fn=_die_with_parent)
-
-    def start(self, timeout: float = 180) -> None:
-        model = model_path(self.settings)
-        if not model.exists():
-            raise SystemExit(f"没有找到模型 {model}：请先运行 `make train`（或 eldercare train）")
-        endpoints = write_endpoints(self.settings, self.action_port)
-        self.procs.append(self._spawn(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
-            "actions.log"))
-        rasa = [sys.executable, "-m", "app.rasa_server", "run",   # Rasa with app/rasa_patches.py
-                "--model", str(model), "--endpoints", str(endpoints),
-                "--credentials", str(PROJECT_ROOT / "credentials.yml"), "--port", str(self.rasa_port),
-                "--interface", "127.0.0.1"]
-        if self.enable_api:
-            rasa.append("--enable-api")
-        self.procs.append(self._spawn(rasa, "rasa.log"))
-        stop = lambda: self.stopping  # noqa: E731
-        ok = _wait_http(f"http://127.0.0.1:{self.action_port}/health", timeout, self.procs, stop) and \
-            _wait_http(f"{self.url}/webhooks/rest/", timeout, self.procs, stop)
-        if self.stopping:
-            self.stop()
-            return
-        if ok and os.environ.get("TELEGRAM_BOT_TOKEN"):
-            # the Telegram bridge too, long polling against this advisor (app/cli_telegram.py)
-            self.procs.append(self._spawn([sys.executable, "-m", "app.cli", "telegram", "--url", self.url],
-                                          "telegram.log"))
-        if ok and self.console_port:
-            # the operator console (channels/console), a channel like the others
-            self.procs.append(self._spawn([sys.executable, "-m", "app.cli", "console", "--url", self.url,
-                                           "--port", str(self.console_port), "--quiet"], "console.log"))
-            ok = _wait_http(f"{self.console_url}/login", timeout, self.procs, stop)
-        if not ok:
-            self.stop()
-            where = f"，日志在 {self.log_dir}" if self.log_dir else ""
-            raise SystemExit(f"顾问没能启动{where}")
+        self.procs.append(proc)
+        return proc
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -159,9 +151,29 @@ class Advisor:
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
 
+    PURGE_EVERY = 3600.0   # seconds between two retention sweeps (storage/privacy.py)
+
+    def purge_expired(self) -> None:
+        """Conversations past ELDERCARE_RETENTION_DAYS go; a failing sweep is retried next time."""
+        from storage.db import make_engine, migrated_engine
+        from storage.privacy import purge
+        try:
+            trackers = make_engine(self.settings.tracker_db_url)
+            removed = purge(self.settings.retention_days, migrated_engine(self.settings.db_url), trackers)
+            trackers.dispose()
+            if removed.conversations or removed.bookings or removed.calls:
+                print(f"保存期限 {self.settings.retention_days:g} 天：删除了 {removed.conversations} 段对话、"
+                      f"{removed.bookings} 个预约的个人信息", flush=True)
+        except Exception as exc:   # the database may be down for a moment: never stop serving for this
+            print(f"清理过期对话没有成功（{type(exc).__name__}），一小时后再试", file=sys.stderr, flush=True)
+
     def serve_forever(self) -> int:
+        next_purge = time.monotonic()
         try:
             while not self.stopping:
+                if time.monotonic() >= next_purge:
+                    self.purge_expired()
+                    next_purge = time.monotonic() + self.PURGE_EVERY
                 if any(p.poll() is not None for p in self.procs):
                     print("有一个服务意外退出，正在关闭。", file=sys.stderr)
                     return 1
@@ -169,3 +181,47 @@ class Advisor:
         finally:
             self.stop()
         return 0
+
+
+class Advisor(Processes):
+    """Starts both servers; `stop()` ends them (also on SIGTERM/Ctrl-C via `serve_forever`)."""
+
+    def __init__(self, settings: Settings, rasa_port: int, action_port: int,
+                 log_dir: Path | None = None, enable_api: bool = False, console_port: int | None = None):
+        super().__init__(settings, log_dir)
+        self.rasa_port, self.action_port = rasa_port, action_port
+        self.enable_api, self.console_port = enable_api, console_port
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://127.0.0.1:{self.console_port}"
+
+    def start(self, timeout: float = 180) -> None:
+        model = model_path(self.settings)
+        if not model.exists():
+            raise SystemExit(f"没有找到模型 {model}：请先运行 `make train`（或 eldercare train）")
+        endpoints = write_endpoints(self.settings, self.action_port)
+        self._spawn(action_server_args(self.action_port), "actions.log")
+        self._spawn(rasa_args(model, endpoints, self.rasa_port, self.enable_api), "rasa.log", rasa_env(self.settings))
+        stop = lambda: self.stopping  # noqa: E731
+        ok = _wait_http(f"http://127.0.0.1:{self.action_port}/health", timeout, self.procs, stop) and \
+            _wait_http(f"{self.url}/webhooks/rest/", timeout, self.procs, stop)
+        if self.stopping:
+            self.stop()
+            return
+        if ok and os.environ.get("TELEGRAM_BOT_TOKEN"):
+            # the Telegram bridge too, long polling against this advisor (app/cli_telegram.py)
+            self._spawn([sys.executable, "-m", "app.cli", "telegram", "--url", self.url], "telegram.log")
+        if ok and self.console_port:
+            # the operator console (channels/console), a channel like the others
+            self._spawn([sys.executable, "-m", "app.cli", "console", "--url", self.url,
+                         "--port", str(self.console_port), "--quiet"], "console.log")
+            ok = _wait_http(f"{self.console_url}/login", timeout, self.procs, stop)
+        if not ok:
+            self.stop()
+            where = f"，日志在 {self.log_dir}" if self.log_dir else ""
+            raise SystemExit(f"顾问没能启动{where}")

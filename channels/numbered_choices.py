@@ -1,32 +1,33 @@
-"""The REST channel's memory of the last buttons sent to each sender, so "2" picks the second."""
+"""Typing an option's number works like tapping its button: "2" picks the second button of the
+advisor's last reply.
+
+The buttons are read from the conversation itself (the tracker's last bot messages), not from
+a memory of this process: any Rasa instance behind a load balancer resolves the number the
+same way, and a restart forgets nothing.
+"""
 from __future__ import annotations
 
-from collections import OrderedDict
-from threading import Lock
+from typing import Iterable
 
 from understanding.choices import choice_number
 
 
-class ChoiceMemory:
-    """The payloads of the last buttons sent to each sender (bounded, thread-safe)."""
+def last_buttons(events: Iterable) -> list[str]:
+    """The payloads of the buttons in the bot messages after the user's last message."""
+    payloads: list[str] = []
+    for event in reversed(list(events)):
+        name = getattr(event, "type_name", None)
+        if name == "user":
+            break
+        if name == "bot":
+            buttons = (getattr(event, "data", None) or {}).get("buttons") or []
+            payloads[:0] = [b.get("payload", "") for b in buttons]
+    return payloads
 
-    def __init__(self, max_senders: int = 10_000):
-        self._last: OrderedDict[str, list[str]] = OrderedDict()
-        self._lock = Lock()
-        self._max = max_senders
 
-    def remember(self, sender: str, payloads: list[str]) -> None:
-        with self._lock:
-            self._last[sender] = payloads
-            self._last.move_to_end(sender)
-            while len(self._last) > self._max:
-                self._last.popitem(last=False)
-
-    def resolve(self, sender: str, text: str) -> str:
-        """The payload a numbered reply stands for, else the text unchanged."""
-        number = choice_number(text)
-        if number is None:
-            return text
-        with self._lock:
-            payloads = self._last.get(sender) or []
-        return payloads[number - 1] if 1 <= number <= len(payloads) else text
+def resolve(text: str, payloads: list[str]) -> str:
+    """The payload a numbered reply stands for, else the text unchanged."""
+    number = choice_number(text)
+    if number is None:
+        return text
+    return payloads[number - 1] if 1 <= number <= len(payloads) else text

@@ -5,26 +5,43 @@ and response format as Rasa's own REST channel.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Awaitable, Callable
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
+from sqlalchemy import text as sql_text
 from sanic.request import Request
 
 from storage.masking import install as install_log_masking
+from understanding.choices import choice_number
 
-from .numbered_choices import ChoiceMemory
+from .numbered_choices import last_buttons, resolve
+from .outage import outage_message
 
 logger = logging.getLogger(__name__)
 MAX_CHARS = 2000          # longer messages are cut: nobody dictates more in one turn
 SORRY = "不好意思，系统出了点问题，请再说一次，或者稍后再试。"
+FORGET_FAILED = "不好意思，刚才没能删除您的信息，请稍后再说一次「删除我的信息」。"
+
+
+def sql_tracker_store(request: Request):
+    """The SQL tracker store inside Rasa's wrappers (FailSafeTrackerStore, AwaitableTrackerStore)."""
+    store = request.app.ctx.agent.tracker_store
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+def _ping(engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(sql_text("SELECT 1"))
 
 
 class NumberedRestInput(RestInput):
     def __init__(self) -> None:
-        self.choices = ChoiceMemory()
         install_log_masking()  # the Rasa server has configured logging by now
 
     @classmethod
@@ -44,16 +61,43 @@ class NumberedRestInput(RestInput):
             sender = str(body.get("sender") or "default")
             text = body.get("message")
             text = text[:MAX_CHARS] if isinstance(text, str) else ""
-            text = self.choices.resolve(sender, text)
             collector = CollectingOutputChannel()
             try:
+                # Rasa's FailSafeTrackerStore would answer a database outage with an empty
+                # conversation (and keep the turn in memory only): check first, apologise instead
+                engine = getattr(sql_tracker_store(request), "engine", None)
+                if engine is not None:
+                    await asyncio.to_thread(_ping, engine)
+                if choice_number(text) is not None:   # "2": the second button of the last reply
+                    tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+                    text = resolve(text, last_buttons(tracker.events if tracker else []))
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                                  metadata=body.get("metadata")))
-            except Exception:  # never a stack trace to an elder; no message text in the log
+            except Exception as exc:  # never a stack trace to an elder; no message text in the log
+                apology = outage_message(exc)
+                if apology:
+                    logger.error("message refused: %s unreachable (%s)",
+                                 "lock store" if "维护" in apology else "database", type(exc).__name__)
+                    return response.json([{"recipient_id": sender, "text": apology}], status=503)
                 logger.exception("message handling failed for one sender")
                 return response.json([{"recipient_id": sender, "text": SORRY}])
-            payloads = [b.get("payload", "") for m in collector.messages for b in m.get("buttons") or []]
-            self.choices.remember(sender, payloads)
+            if any((m.get("custom") or {}).get("type") == "forgotten" for m in collector.messages):
+                try:
+                    await self._forget(request, sender)
+                except Exception as exc:   # said "删除了" only if it was: otherwise an apology
+                    logger.error("removing personal data failed for one conversation (%s)", type(exc).__name__)
+                    return response.json([{"recipient_id": sender, "text": FORGET_FAILED}], status=503)
             return response.json(collector.messages)
 
         return hook
+
+    @staticmethod
+    async def _forget(request: Request, sender: str) -> None:
+        """「删除我的信息」 confirmed: the turn is saved by now, so every event of it goes too."""
+        from storage.db import migrated_engine
+        from storage.privacy import forget
+        from storage.settings import Settings
+        engine = sql_tracker_store(request).engine
+        removed = await asyncio.to_thread(forget, sender, migrated_engine(Settings.from_env().db_url), engine)
+        logger.info("personal data removed for one conversation: %d events, %d bookings", removed.events,
+                    removed.bookings)

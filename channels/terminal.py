@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+import urllib.error
 import urllib.request
 import uuid
 
@@ -13,8 +14,13 @@ def send(url: str, sender: str, text: str, timeout: float = 60) -> list[dict]:
     body = json.dumps({"sender": sender, "message": text}).encode("utf-8")
     request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout) as reply:
-        return json.loads(reply.read().decode("utf-8"))
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            return json.loads(reply.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        if error.code == 503:          # the advisor's own apology: a shared service is down
+            return json.loads(error.read().decode("utf-8"))
+        raise
 
 
 def render(messages: list[dict]) -> str:

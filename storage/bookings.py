@@ -80,17 +80,20 @@ class Booking:
     profile: dict | None
     note: str | None
     filed_by_operator: int | None = None
+    personal_removed_at: dt.datetime | None = None   # eldercare privacy forget, or the retention
 
     @classmethod
     def from_row(cls, row) -> "Booking":
         values = {f.name: row[f.name] for f in fields(cls)}
         values["created_at"], values["updated_at"] = _utc(row["created_at"]), _utc(row["updated_at"])
+        values["personal_removed_at"] = _utc(row["personal_removed_at"]) if row["personal_removed_at"] else None
         return cls(**values)
 
     def to_dict(self, masked: bool = True) -> dict:
         """JSON-ready fields plus Chinese labels; ``masked`` hides the phone (and numbers in the note)."""
         out = asdict(self)
         out.update(created_at=self.created_at.isoformat(), updated_at=self.updated_at.isoformat(),
+                   personal_removed_at=self.personal_removed_at.isoformat() if self.personal_removed_at else None,
                    booking_date=self.booking_date.isoformat() if self.booking_date else None,
                    kind_label=KIND_LABELS[self.kind], status_label=STATUS_LABELS[self.status])
         if masked:

@@ -1,6 +1,7 @@
 """Database access through SQLAlchemy (2.0 style on 1.4) and Alembic migrations."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +16,12 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, future=True, pool_pre_ping=True)
+        return create_engine(url, future=True, pool_pre_ping=True)
+    # a server database: a bounded pool per process (README "Production": the connection budget)
+    pool = int(os.environ.get("ELDERCARE_DB_POOL", "5"))
+    overflow = int(os.environ.get("ELDERCARE_DB_MAX_OVERFLOW", "5"))
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=pool, max_overflow=overflow,
+                         pool_timeout=10)
 
 
 @lru_cache(maxsize=None)

@@ -16,6 +16,23 @@ class Settings:
     console_port: int
     model_dir: Path
     var_dir: Path
+    # the production profile (README "Production"): all unset on the embedded default
+    redis_url: str | None = None        # the lock store shared by every Rasa instance
+    action_url: str | None = None       # action servers behind a load balancer, else the local one
+    rasa_workers: int = 1               # Sanic workers per Rasa instance (more need redis_url)
+    db_pool: int = 5                    # connections kept per process and database engine
+    db_max_overflow: int = 5            # extra connections a process may open under load
+    retention_days: float = 30.0        # conversations (with health facts) are deleted after this
+
+    @property
+    def tracker_db_url(self) -> str:
+        """Rasa's conversation trackers: var/tracker.db beside the SQLite default, else the same database."""
+        if self.db_url.startswith("sqlite:///"):
+            return "sqlite:///" + str(Path(self.db_url[len("sqlite:///"):]).with_name("tracker.db"))
+        return self.db_url
+
+    def connections_per_process(self) -> int:
+        return self.db_pool + self.db_max_overflow
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -28,4 +45,10 @@ class Settings:
             console_port=int(os.environ.get("ELDERCARE_CONSOLE_PORT", "5080")),
             model_dir=Path(os.environ.get("ELDERCARE_MODEL_DIR", PROJECT_ROOT / "models")),
             var_dir=var_dir,
+            redis_url=os.environ.get("ELDERCARE_REDIS_URL") or None,
+            action_url=os.environ.get("ELDERCARE_ACTION_URL") or None,
+            rasa_workers=int(os.environ.get("ELDERCARE_RASA_WORKERS", "1")),
+            db_pool=int(os.environ.get("ELDERCARE_DB_POOL", "5")),
+            db_max_overflow=int(os.environ.get("ELDERCARE_DB_MAX_OVERFLOW", "5")),
+            retention_days=float(os.environ.get("ELDERCARE_RETENTION_DAYS", "30")),
         )

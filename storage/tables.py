@@ -46,6 +46,7 @@ bookings = Table(
     Column("profile", JSON(none_as_null=True), nullable=True),  # None is SQL NULL, not JSON null
     Column("note", Text, nullable=True),
     Column("filed_by_operator", Integer, nullable=True),   # the hotline operator who filed it (console)
+    Column("personal_removed_at", DateTime(timezone=True), nullable=True),  # forgotten: phone, address… gone
     UniqueConstraint("reference", name="uq_bookings_reference"),
     # the database, not a read-then-write, makes a retried submission idempotent
     UniqueConstraint("idempotency_key", name="uq_bookings_idempotency_key"),

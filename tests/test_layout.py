@@ -57,7 +57,7 @@ def test_nothing_imports_the_app():
 
 # Each channel is a room of its own: the REST channel (numbered_rest + its choice memory),
 # the terminal chat, the Telegram bridge, the operator console.
-CHANNELS = {"rest": ["numbered_rest.py", "numbered_choices.py"], "terminal": ["terminal.py"],
+CHANNELS = {"rest": ["numbered_rest.py", "numbered_choices.py", "outage.py"], "terminal": ["terminal.py"],
             "telegram": ["telegram"], "console": ["console"]}
 
 

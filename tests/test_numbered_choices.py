@@ -1,8 +1,14 @@
-"""Typing an option's number works like tapping its button."""
+"""Typing an option's number works like tapping its button; the buttons come from the
+conversation itself, so every Rasa instance resolves a number the same way."""
 import pytest
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 
-from channels.numbered_choices import ChoiceMemory
+from channels.numbered_choices import last_buttons, resolve
+from channels.outage import DATABASE_DOWN, LOCKS_DOWN, outage_message
 from understanding.choices import choice_number
+
+HUKOU = [{"title": "1. 有苏州户口", "payload": "/inform{\"hukou\": true}"},
+         {"title": "2. 没有", "payload": "/inform{\"hukou\": false}"}]
 
 
 @pytest.mark.parametrize("text,number", [
@@ -18,19 +24,29 @@ def test_not_a_choice(text):
     assert choice_number(text) is None
 
 
-def test_memory_maps_numbers_per_sender():
-    memory = ChoiceMemory()
-    memory.remember("a", ["/inform{\"hukou\": true}", "/inform{\"hukou\": false}"])
-    memory.remember("b", ["/more"])
-    assert memory.resolve("a", "2") == "/inform{\"hukou\": false}"
-    assert memory.resolve("b", "1") == "/more"
-    assert memory.resolve("a", "3") == "3"       # out of range: the text as typed
-    assert memory.resolve("c", "1") == "1"       # nothing offered yet
-    assert memory.resolve("a", "85岁") == "85岁"
+def test_the_last_replys_buttons_in_order():
+    events = [UserUttered("你好"), ActionExecuted("action_advisor"),
+              BotUttered("请问老人家今年多大岁数？", {"buttons": [{"title": "1. 旧的", "payload": "/old"}]}),
+              UserUttered("85岁"), ActionExecuted("action_advisor"),
+              BotUttered("好的，记下了：85岁。"),
+              BotUttered("老人家有苏州户口吗？", {"buttons": HUKOU[:1]}),
+              BotUttered("", {"buttons": HUKOU[1:]})]
+    payloads = last_buttons(events)
+    assert payloads == ["/inform{\"hukou\": true}", "/inform{\"hukou\": false}"]
+    assert resolve("2", payloads) == "/inform{\"hukou\": false}"
+    assert resolve("二", payloads) == "/inform{\"hukou\": false}"
+    assert resolve("3", payloads) == "3"          # out of range: the text as typed
+    assert resolve("85岁", payloads) == "85岁"
+    assert resolve("1", last_buttons([])) == "1"  # nothing offered yet
+    assert last_buttons(events + [UserUttered("2")]) == []   # answered: the old buttons are gone
 
 
-def test_memory_is_bounded():
-    memory = ChoiceMemory(max_senders=2)
-    for sender in "xyz":
-        memory.remember(sender, ["/p"])
-    assert memory.resolve("x", "1") == "1" and memory.resolve("z", "1") == "/p"
+def test_outages_are_named_and_other_errors_are_not():
+    import redis
+    from sqlalchemy.exc import OperationalError
+    assert outage_message(redis.exceptions.ConnectionError("refused")) == LOCKS_DOWN
+    wrapped = RuntimeError("lock failed")
+    wrapped.__cause__ = redis.exceptions.TimeoutError()
+    assert outage_message(wrapped) == LOCKS_DOWN
+    assert outage_message(OperationalError("select 1", {}, Exception("server closed the connection"))) == DATABASE_DOWN
+    assert outage_message(ValueError("a bug")) is None

@@ -113,7 +113,8 @@ class Console:
                 "metadata": {"operator": {"id": session.operator.id, "name": session.operator.display_name}}}
         try:
             async with self.http.post(f"{self.advisor_url}/webhooks/rest/webhook", json=body) as reply:
-                reply.raise_for_status()
+                if reply.status != 503:    # 503 carries the advisor's own apology (a service is down)
+                    reply.raise_for_status()
                 return await reply.json()
         except (aiohttp.ClientError, ValueError):
             logger.warning("advisor unreachable for a call")

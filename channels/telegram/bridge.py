@@ -77,7 +77,8 @@ class Bridge:
         try:
             reply = await self.http.post(f"{self.advisor_url}/webhooks/rest/webhook",
                                          json={"sender": key, "message": text})
-            reply.raise_for_status()
+            if reply.status_code != 503:   # 503 carries the advisor's own apology (a service is down)
+                reply.raise_for_status()
             return reply.json()
         except (httpx.HTTPError, ValueError):
             logger.warning("advisor unreachable for one chat")

@@ -1,0 +1,197 @@
+"""`eldercare cluster`: the production topology as processes, without Docker.
+
+Several Rasa instances and several stateless action servers, nginx in front of each group
+(round-robin), PostgreSQL for trackers, KB and bookings, Redis for the lock store: the same
+topology as docker-compose.yml and the Helm values, on one machine's ports.
+
+    client ─▶ nginx :PORT ─▶ Rasa :r1, :r2 …  ─▶ nginx :PORT+1 ─▶ action servers :a1, :a2 …
+                               │                                   │
+                               └── PostgreSQL (trackers) ──────────┴── PostgreSQL (KB, bookings)
+                               └── Redis (one lock per conversation)
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app.serve import (Processes, _wait_http, action_server_args, model_path, rasa_args, rasa_env,
+                       write_endpoints)
+from storage.settings import Settings
+
+NGINX_CONF = """\
+# written by `eldercare cluster`; one file, no system paths (runs as any user)
+worker_processes 1;
+error_log {prefix}/error.log warn;
+pid {prefix}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    client_max_body_size 1m;
+    upstream advisor {{
+{advisor_servers}
+        keepalive 32;
+    }}
+    upstream actions {{
+{action_servers}
+        keepalive 32;
+    }}
+    # a dead instance is skipped after one refused connection and retried 5 s later; a message
+    # already sent to an instance that then dies is not sent again (POST is not idempotent)
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://advisor;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_next_upstream error timeout;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 90s;
+        }}
+    }}
+    server {{
+        listen 127.0.0.1:{action_port};
+        location / {{
+            proxy_pass http://actions;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_next_upstream error timeout;
+            proxy_connect_timeout 2s;
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not found:
+        raise SystemExit("没有 nginx：make setup 会安装 Debian 的 nginx-light")
+    return found
+
+
+def connection_budget(settings: Settings, rasa: int, actions: int, others: int = 2) -> int:
+    """The most connections the cluster can open: every process's pool plus its overflow."""
+    return (rasa * settings.rasa_workers + actions + others) * settings.connections_per_process()
+
+
+def check_budget(settings: Settings, rasa: int, actions: int) -> None:
+    from storage.db import make_engine
+    engine = make_engine(settings.db_url)
+    try:
+        with engine.connect() as conn:
+            limit = int(conn.execute(text("SHOW max_connections")).scalar_one())
+    finally:
+        engine.dispose()
+    need = connection_budget(settings, rasa, actions)
+    if need > limit - 10:   # PostgreSQL keeps a few for superusers and maintenance
+        raise SystemExit(f"连接数超出：{rasa} 个 Rasa × {settings.rasa_workers} 个进程 + {actions} 个动作服务，每个最多 "
+                         f"{settings.connections_per_process()} 个连接，共 {need} 个，数据库只允许 {limit} 个。"
+                         "调小 ELDERCARE_DB_POOL / ELDERCARE_DB_MAX_OVERFLOW，或调大 max_connections。")
+
+
+class Cluster(Processes):
+    def __init__(self, settings: Settings, rasa: int = 2, actions: int = 2, port: int | None = None,
+                 log_dir: Path | None = None):
+        if not settings.redis_url:
+            raise SystemExit("多实例需要 Redis 锁：请设置 ELDERCARE_REDIS_URL（例如 redis://127.0.0.1:6379/0）")
+        if make_url(settings.db_url).get_backend_name() == "sqlite":
+            raise SystemExit("多实例需要共享数据库：请把 ELDERCARE_DB_URL 设为 PostgreSQL")
+        self.port = port or free_port()
+        self.action_lb_port = free_port()
+        settings = replace(settings, action_url=f"http://127.0.0.1:{self.action_lb_port}/webhook")
+        super().__init__(settings, log_dir or settings.var_dir / "logs")
+        self.rasa_ports = [free_port() for _ in range(rasa)]
+        self.action_ports = [free_port() for _ in range(actions)]
+        self.rasa_procs: dict[int, object] = {}
+        self.prefix = settings.var_dir / "nginx"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def instance_url(self, index: int) -> str:
+        return f"http://127.0.0.1:{self.rasa_ports[index]}"
+
+    def write_nginx(self) -> Path:
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        servers = lambda ports: "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"  # noqa: E731
+                                          for p in ports)
+        conf = self.prefix / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(prefix=self.prefix, port=self.port, action_port=self.action_lb_port,
+                                          advisor_servers=servers(self.rasa_ports),
+                                          action_servers=servers(self.action_ports)), encoding="utf-8")
+        return conf
+
+    def start(self, timeout: float = 240) -> None:
+        from storage.db import migrated_engine
+        model = model_path(self.settings)
+        if not model.exists():
+            raise SystemExit(f"没有找到模型 {model}：请先运行 `make train`")
+        check_budget(self.settings, len(self.rasa_ports), len(self.action_ports))
+        migrated_engine(self.settings.db_url).dispose()   # migrate once, before any instance starts
+        for port in self.action_ports:
+            self._spawn(action_server_args(port), f"actions-{port}.log")
+        conf = self.write_nginx()
+        self._spawn([nginx_binary(), "-p", str(self.prefix), "-c", str(conf), "-e", str(self.prefix / "error.log"),
+                     "-g", "daemon off;"], "nginx.log")
+        for port in self.rasa_ports:
+            endpoints = write_endpoints(self.settings, 0, rasa_port=port)
+            self.rasa_procs[port] = self._spawn(rasa_args(model, endpoints, port), f"rasa-{port}.log",
+                                                {**rasa_env(self.settings), "TICKET_LOCK_LIFETIME":
+                                                 os.environ.get("TICKET_LOCK_LIFETIME", "10")})
+        stop = lambda: self.stopping  # noqa: E731
+        ok = all(_wait_http(f"http://127.0.0.1:{p}/health", timeout, self.procs, stop) for p in self.action_ports) \
+            and all(_wait_http(f"http://127.0.0.1:{p}/webhooks/rest/", timeout, self.procs, stop)
+                    for p in self.rasa_ports) \
+            and _wait_http(f"{self.url}/webhooks/rest/", 30, self.procs, stop)
+        if not ok and not self.stopping:
+            self.stop()
+            raise SystemExit(f"集群没能启动，日志在 {self.log_dir}")
+
+    def kill_instance(self, index: int) -> None:
+        """kill -9 one Rasa instance (the fault test): no clean shutdown, its locks left behind."""
+        proc = self.rasa_procs[self.rasa_ports[index]]
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def alive(self) -> bool:
+        """Every process still running, except instances killed on purpose."""
+        killed = {p.pid for p in self.rasa_procs.values() if p.returncode == -signal.SIGKILL}
+        return all(p.poll() is None for p in self.procs if p.pid not in killed)
+
+
+def main(rasa: int, actions: int, port: int | None) -> int:
+    cluster = Cluster(Settings.from_env(), rasa, actions, port)
+    cluster.handle_signals()
+    print(f"正在启动：{rasa} 个 Rasa 实例、{actions} 个动作服务、nginx……", flush=True)
+    cluster.start()
+    if cluster.stopping:
+        cluster.stop()
+        return 0
+    print(f"集群已启动：{cluster.url}/webhooks/rest/webhook（Rasa {cluster.rasa_ports}，动作服务 "
+          f"{cluster.action_ports}，日志在 {cluster.log_dir}；Ctrl-C 停止）", flush=True)
+    return cluster.serve_forever()
+
+
+if __name__ == "__main__":   # python -m app.cluster
+    sys.exit(main(2, 2, None))

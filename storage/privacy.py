@@ -1,0 +1,97 @@
+"""Personal data kept only as long as needed (PIPL: health and ID data are sensitive).
+
+* forget(sender): a person's conversations (trackers, which hold health facts), console call
+  transcripts and Telegram buttons are deleted; their bookings keep kind, status, district and
+  dates (anonymous statistics, and staff still see a request existed) but lose phone, address,
+  form of address, profile and note.
+* purge(retention): the same for every conversation untouched for longer than the retention,
+  and for bookings closed (declined, cancelled, admitted) that long ago. Open bookings keep
+  their contact details: staff need them to deliver the service.
+
+The tracker store is Rasa's SQL store (table `events`), in its own database on the embedded
+default (var/tracker.db) and in the main database in production.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, func, select, update
+from sqlalchemy.engine import Engine
+
+from .tables import bookings, call_turns, calls, telegram_buttons
+
+CLOSED = ("declined", "cancelled", "admitted")
+# Rasa's SQLTrackerStore table, the columns used here (rasa/core/tracker_store.py SQLEvent)
+events = Table("events", MetaData(), Column("id", Integer, primary_key=True), Column("sender_id", String(255)),
+               Column("timestamp", Float))
+
+
+@dataclass
+class Removed:
+    conversations: int = 0
+    events: int = 0
+    bookings: int = 0
+    calls: int = 0
+
+    def __add__(self, other: "Removed") -> "Removed":
+        return Removed(*(a + b for a, b in zip(vars(self).values(), vars(other).values())))
+
+
+def _strip_bookings(conn, where) -> int:
+    now = dt.datetime.now(dt.timezone.utc)
+    return conn.execute(update(bookings).where(where, bookings.c.personal_removed_at.is_(None)).values(
+        phone="", address=None, addressed_as=None, profile=None, note=None, personal_removed_at=now)).rowcount
+
+
+def _forget_calls(conn, senders) -> int:
+    ids = [r[0] for r in conn.execute(select(calls.c.id).where(calls.c.sender_id.in_(senders)))]
+    if ids:
+        conn.execute(delete(call_turns).where(call_turns.c.call_id.in_(ids)))
+        conn.execute(update(calls).where(calls.c.id.in_(ids)).values(state=None, note=None))
+    return len(ids)
+
+
+def _tracker_table_exists(engine: Engine) -> bool:
+    from sqlalchemy import inspect
+    return inspect(engine).has_table("events")
+
+
+def forget(sender_id: str, db: Engine, trackers: Engine) -> Removed:
+    """Everything personal about one conversation (a chat, a Telegram chat, a console call)."""
+    removed = Removed()
+    if _tracker_table_exists(trackers):
+        with trackers.begin() as conn:
+            removed.events = conn.execute(delete(events).where(events.c.sender_id == sender_id)).rowcount
+            removed.conversations = int(removed.events > 0)
+    with db.begin() as conn:
+        removed.bookings = _strip_bookings(conn, bookings.c.sender_id == sender_id)
+        removed.calls = _forget_calls(conn, [sender_id])
+        conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key == sender_id))
+    return removed
+
+
+def purge(retention_days: float, db: Engine, trackers: Engine, now: float | None = None) -> Removed:
+    """Conversations idle longer than the retention, and bookings closed that long ago."""
+    now = time.time() if now is None else now
+    cutoff = now - retention_days * 86400
+    removed = Removed()
+    stale: list[str] = []
+    if _tracker_table_exists(trackers):
+        with trackers.begin() as conn:
+            stale = [r[0] for r in conn.execute(select(events.c.sender_id).group_by(events.c.sender_id)
+                                                .having(func.max(events.c.timestamp) < cutoff))]
+            for start in range(0, len(stale), 500):
+                chunk = stale[start:start + 500]
+                removed.events += conn.execute(delete(events).where(events.c.sender_id.in_(chunk))).rowcount
+        removed.conversations = len(stale)
+    closed_before = dt.datetime.fromtimestamp(cutoff, dt.timezone.utc)
+    with db.begin() as conn:
+        removed.bookings = _strip_bookings(conn, bookings.c.status.in_(CLOSED) & (bookings.c.updated_at < closed_before))
+        old_calls = [r[0] for r in conn.execute(select(calls.c.sender_id).where(calls.c.started_at < closed_before))]
+        removed.calls = _forget_calls(conn, old_calls) if old_calls else 0
+        if stale:
+            for start in range(0, len(stale), 500):
+                conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key.in_(stale[start:start + 500])))
+    return removed
