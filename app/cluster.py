@@ -39,7 +39,11 @@ http {{
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
-    client_max_body_size 1m;
+    # the action server receives the whole tracker: keep bodies in memory (no temp files, which
+    # nginx's unprivileged workers might not be allowed to write), and allow long conversations
+    client_max_body_size 16m;
+    client_body_buffer_size 16m;
+    proxy_buffering off;
     upstream advisor {{
 {advisor_servers}
         keepalive 32;
@@ -121,7 +125,8 @@ class Cluster(Processes):
         super().__init__(settings, log_dir or settings.var_dir / "logs")
         self.rasa_ports = [free_port() for _ in range(rasa)]
         self.action_ports = [free_port() for _ in range(actions)]
-        self.rasa_procs: dict[int, object] = {}
+        self.rasa_procs: dict[int, object] = {}      # port -> process
+        self.action_procs: dict[object, int] = {}    # process -> port
         self.prefix = settings.var_dir / "nginx"
 
     @property
@@ -150,15 +155,12 @@ class Cluster(Processes):
         check_budget(self.settings, len(self.rasa_ports), len(self.action_ports))
         migrated_engine(self.settings.db_url).dispose()   # migrate once, before any instance starts
         for port in self.action_ports:
-            self._spawn(action_server_args(port), f"actions-{port}.log")
+            self.action_procs[self._spawn(action_server_args(port), f"actions-{port}.log")] = port
         conf = self.write_nginx()
         self._spawn([nginx_binary(), "-p", str(self.prefix), "-c", str(conf), "-e", str(self.prefix / "error.log"),
                      "-g", "daemon off;"], "nginx.log")
         for port in self.rasa_ports:
-            endpoints = write_endpoints(self.settings, 0, rasa_port=port)
-            self.rasa_procs[port] = self._spawn(rasa_args(model, endpoints, port), f"rasa-{port}.log",
-                                                {**rasa_env(self.settings), "TICKET_LOCK_LIFETIME":
-                                                 os.environ.get("TICKET_LOCK_LIFETIME", "10")})
+            self.start_instance(port)
         stop = lambda: self.stopping  # noqa: E731
         ok = all(_wait_http(f"http://127.0.0.1:{p}/health", timeout, self.procs, stop) for p in self.action_ports) \
             and all(_wait_http(f"http://127.0.0.1:{p}/webhooks/rest/", timeout, self.procs, stop)
@@ -167,6 +169,29 @@ class Cluster(Processes):
         if not ok and not self.stopping:
             self.stop()
             raise SystemExit(f"集群没能启动，日志在 {self.log_dir}")
+
+    def start_instance(self, port: int) -> None:
+        endpoints = write_endpoints(self.settings, 0, rasa_port=port)
+        # a killed instance's lock on a conversation blocks that conversation elsewhere until it
+        # expires: 10 s instead of Rasa's 60 (a turn takes well under a second)
+        self.rasa_procs[port] = self._spawn(
+            rasa_args(model_path(self.settings), endpoints, port), f"rasa-{port}.log",
+            {**rasa_env(self.settings), "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "10")})
+
+    def replace_exited(self) -> bool:
+        """A Rasa instance or action server that died is started again; nginx skips it meanwhile."""
+        for port, proc in list(self.rasa_procs.items()):
+            if proc.poll() is not None:
+                print(f"Rasa 实例 :{port} 退出了（{proc.returncode}），正在重启", file=sys.stderr, flush=True)
+                self.procs.remove(proc)
+                self.start_instance(port)
+        for proc, port in list(self.action_procs.items()):
+            if proc.poll() is not None:
+                print(f"动作服务 :{port} 退出了（{proc.returncode}），正在重启", file=sys.stderr, flush=True)
+                self.procs.remove(proc)
+                del self.action_procs[proc]
+                self.action_procs[self._spawn(action_server_args(port), f"actions-{port}.log")] = port
+        return all(p.poll() is None for p in self.procs)   # nginx itself is not restarted
 
     def kill_instance(self, index: int) -> None:
         """kill -9 one Rasa instance (the fault test): no clean shutdown, its locks left behind."""

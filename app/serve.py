@@ -167,6 +167,10 @@ class Processes:
         except Exception as exc:   # the database may be down for a moment: never stop serving for this
             print(f"清理过期对话没有成功（{type(exc).__name__}），一小时后再试", file=sys.stderr, flush=True)
 
+    def replace_exited(self) -> bool:
+        """A process exited: True if it was replaced (the cluster restarts instances), else stop."""
+        return False
+
     def serve_forever(self) -> int:
         next_purge = time.monotonic()
         try:
@@ -174,7 +178,7 @@ class Processes:
                 if time.monotonic() >= next_purge:
                     self.purge_expired()
                     next_purge = time.monotonic() + self.PURGE_EVERY
-                if any(p.poll() is not None for p in self.procs):
+                if any(p.poll() is not None for p in self.procs) and not self.replace_exited():
                     print("有一个服务意外退出，正在关闭。", file=sys.stderr)
                     return 1
                 time.sleep(0.5)

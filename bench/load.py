@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 REFERENCE = re.compile(r"\b(?:JY|LH|PG|GW)-\d{8}-\d{4}\b")
+APOLOGY = re.compile("系统出了点问题|系统正在维护|系统暂时连不上")   # channels/numbered_rest.py, channels/outage.py
 
 
 def advisor_script(user: int, round_: int, level: int = 0) -> list[str]:
@@ -39,6 +40,8 @@ class Run:
     latencies: list = field(default_factory=list)      # seconds per turn
     by_turn: dict = field(default_factory=dict)        # turn index -> latencies
     errors: int = 0
+    failures: list = field(default_factory=list)       # (seconds since start, what the user got)
+    started: float = 0.0
     references: list = field(default_factory=list)     # (reference, phone) acknowledged to users
     seconds: float = 0.0
 
@@ -66,11 +69,13 @@ async def _user(session: aiohttp.ClientSession, url: str, script, user: int, rou
                                         json={"sender": sender, "message": text}) as reply:
                     body = await reply.json(content_type=None)
                     ok = reply.status == 200 and isinstance(body, list) and body
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
-                ok, body = False, []
+                    what = f"HTTP {reply.status}"
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
+                ok, body, what = False, [], type(exc).__name__
             elapsed = time.perf_counter() - started
-            if not ok or any("系统出了点问题" in (m.get("text") or "") for m in body):
+            if not ok or any(APOLOGY.search(m.get("text") or "") for m in body):
                 run.errors += 1
+                run.failures.append((round(started - run.started, 1), what, round(elapsed, 1)))
                 continue
             run.latencies.append(elapsed)
             run.by_turn.setdefault(i, []).append(elapsed)
@@ -86,7 +91,7 @@ async def load(url: str, script, users: int, rounds: int) -> Run:
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        started = time.perf_counter()
+        started = run.started = time.perf_counter()
         await asyncio.gather(*(_user(session, url, script, u, rounds, run) for u in range(users)))
         run.seconds = time.perf_counter() - started
     return run

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed when missing (part of `make setup`, so a fresh
 # machine needs nothing by hand): a CJK font for the synthetic 身份证 images of the Telegram
-# tests, Chromium for the operator console's browser tests, nginx for the multi-instance tests.
+# tests, Chromium for the operator console's browser tests, nginx for the multi-instance tests,
+# Redis and PostgreSQL binaries for the fault tests' private servers (the shared services the
+# other tests use run already; installing the packages does not touch them).
 set -euo pipefail
-wanted=(fonts-wqy-microhei chromium nginx-light)
+wanted=(fonts-wqy-microhei chromium nginx-light redis-server postgresql)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

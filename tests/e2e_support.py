@@ -32,8 +32,8 @@ class Advisor:
         self.var = var
         self.rasa_port, self.action_port = free_port(), free_port()
         self.console_port = free_port() if console else None   # the operator console, when a test uses it
-        env = {**os.environ, "ELDERCARE_VAR_DIR": str(var), **(extra_env or {})}
-        env.pop("ELDERCARE_DB_URL", None)
+        env = {k: v for k, v in os.environ.items() if k != "ELDERCARE_DB_URL"}   # SQLite unless a test says
+        env.update({"ELDERCARE_VAR_DIR": str(var), **(extra_env or {})})
         self.log_path = var / f"serve-{self.rasa_port}.log"
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
