@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench import engine_bench
+from bench import engine_bench, scaleout
 from bench.load import advisor_script, drive, starter_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -294,8 +294,12 @@ def main() -> int:
         adv = run_advisor(tmp / "advisor", args.profile_seconds)
         print("starter bot …", flush=True)
         st = run_starter(tmp)
+        print("two instances vs one …", flush=True)
+        (tmp / "scale").mkdir()
+        scale = scaleout.run(tmp / "scale")
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(render(m, engine, engine_nf, train_s, adv, st, command), encoding="utf-8")
+    REPORT.write_text(render(m, engine, engine_nf, train_s, adv, st, command) + "\n".join(scaleout.render(scale)),
+                      encoding="utf-8")
     print(f"写好了 {REPORT}")
     return 0
 
