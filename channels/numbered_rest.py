@@ -12,14 +12,17 @@ from typing import Awaitable, Callable
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
-from sqlalchemy import text as sql_text
 from sanic.request import Request
+from sqlalchemy import text as sql_text
 
+from storage.db import migrated_engine
 from storage.masking import install as install_log_masking
+from storage.privacy import forget
+from storage.settings import Settings
 from understanding.choices import choice_number
 
 from .numbered_choices import last_buttons, resolve
-from .outage import outage_message
+from .outage import LOCKS_DOWN, outage_message
 
 logger = logging.getLogger(__name__)
 MAX_CHARS = 2000          # longer messages are cut: nobody dictates more in one turn
@@ -77,7 +80,7 @@ class NumberedRestInput(RestInput):
                 apology = outage_message(exc)
                 if apology:
                     logger.error("message refused: %s unreachable (%s)",
-                                 "lock store" if "维护" in apology else "database", type(exc).__name__)
+                                 "lock store" if apology == LOCKS_DOWN else "database", type(exc).__name__)
                     return response.json([{"recipient_id": sender, "text": apology}], status=503)
                 logger.exception("message handling failed for one sender")
                 return response.json([{"recipient_id": sender, "text": SORRY}])
@@ -94,9 +97,6 @@ class NumberedRestInput(RestInput):
     @staticmethod
     async def _forget(request: Request, sender: str) -> None:
         """「删除我的信息」 confirmed: the turn is saved by now, so every event of it goes too."""
-        from storage.db import migrated_engine
-        from storage.privacy import forget
-        from storage.settings import Settings
         engine = sql_tracker_store(request).engine
         removed = await asyncio.to_thread(forget, sender, migrated_engine(Settings.from_env().db_url), engine)
         logger.info("personal data removed for one conversation: %d events, %d bookings", removed.events,
