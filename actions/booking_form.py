@@ -22,6 +22,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from storage.bookings import BookingError, idempotency_key
+from storage.operators import verified_operator
 from understanding.booking_parsing import (parse_addressed_as, parse_date, parse_phone, parse_service_type, parse_slot,
                                      phone_problem)
 
@@ -219,12 +220,12 @@ class ValidateBookingForm(FormValidationAction):
         filed_by = "self" if relationship == "本人" else (
             "operator" if relationship == "社区/热线工作人员" else "relative")
         # filed from the operator console: "filed by operator X for the caller"
-        operator = (tracker.latest_message.get("metadata") or {}).get("operator") or {}
-        operator_id = int(operator["id"]) if str(operator.get("id", "")).isdigit() else None
-        note = None
+        # (signed by the console: a bare claim in a REST message is ignored)
+        operator = verified_operator(tracker.sender_id, tracker.latest_message.get("metadata"))
+        operator_id, note = (operator[0], messages()["filed_by_operator"].format(name=operator[1])) if operator \
+            else (None, None)
         if operator_id:
             filed_by = "operator"
-            note = messages()["filed_by_operator"].format(name=operator.get("name") or operator["id"])
         try:
             crash_point("before_commit")
             booking, created = store().submit(

@@ -216,5 +216,48 @@ class OperatorStore:
                 ended_at=_now(), outcome=outcome, note=mask_text(note.strip())[:500] or None))
 
 
+# --- the console's word that a message comes from an operator ------------------------------------------
+# The console names the operator in the message metadata; anyone can post to the REST webhook,
+# so the name is signed (HMAC) with a secret the console and the action server share:
+# ELDERCARE_CONSOLE_SECRET, or one generated once in the var directory (one machine).
+
+def console_secret() -> bytes:
+    from .settings import Settings
+    configured = os.environ.get("ELDERCARE_CONSOLE_SECRET")
+    if configured:
+        return configured.encode()
+    path = Settings.from_env().var_dir / "console_secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x", encoding="ascii") as out:   # the first process to get here writes it
+                os.chmod(path, 0o600)
+                out.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass
+    return path.read_text(encoding="ascii").strip().encode()
+
+
+def _operator_mac(sender_id: str, operator_id: int, name: str) -> str:
+    message = f"{sender_id}\n{operator_id}\n{name}".encode()
+    return hmac.new(console_secret(), message, hashlib.sha256).hexdigest()
+
+
+def signed_operator(sender_id: str, operator: Operator) -> dict:
+    """The metadata the console sends with each message of a call."""
+    return {"id": operator.id, "name": operator.display_name,
+            "sig": _operator_mac(sender_id, operator.id, operator.display_name)}
+
+
+def verified_operator(sender_id: str, metadata: dict | None) -> tuple[int, str] | None:
+    """(operator id, name) if the metadata was signed by the console for this conversation."""
+    operator = (metadata or {}).get("operator") or {}
+    try:
+        operator_id, name, sig = int(operator["id"]), str(operator["name"]), str(operator["sig"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (operator_id, name) if hmac.compare_digest(sig, _operator_mac(sender_id, operator_id, name)) else None
+
+
 def _sha(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()

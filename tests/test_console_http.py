@@ -212,3 +212,18 @@ def test_sessions_expire(tmp_path):
         assert op.http.get(server.url + "/api/calls/1").status_code == 401
     finally:
         server.stop()
+
+
+def test_only_the_consoles_signed_word_makes_a_booking_an_operators(tmp_path, monkeypatch):
+    from storage.operators import Operator as Account
+    from storage.operators import signed_operator, verified_operator
+    monkeypatch.setenv("ELDERCARE_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("ELDERCARE_CONSOLE_SECRET", raising=False)
+    wang = Account(7, "wangfang", "王芳", "operator", True)
+    signed = signed_operator("console-abc", wang)
+    assert verified_operator("console-abc", {"operator": signed}) == (7, "王芳")
+    assert verified_operator("console-other", {"operator": signed}) is None           # another conversation
+    assert verified_operator("console-abc", {"operator": {**signed, "name": "李四"}}) is None
+    assert verified_operator("console-abc", {"operator": {"id": 7, "name": "王芳"}}) is None   # a bare claim
+    assert verified_operator("console-abc", None) is None
+    assert oct((tmp_path / "console_secret").stat().st_mode & 0o777) == "0o600"

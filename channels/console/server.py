@@ -23,7 +23,7 @@ from storage.bookings import KIND_LABELS, STATUS_LABELS, BookingStore
 from storage.db import migrated_engine
 from storage.masking import install as install_log_masking
 from storage.masking import mask_phone, mask_text
-from storage.operators import OUTCOMES, Call, OperatorError, OperatorStore, Session
+from storage.operators import OUTCOMES, Call, OperatorError, OperatorStore, Session, signed_operator
 from storage.settings import Settings
 
 from .script import recommendations, results_to_read, script
@@ -110,7 +110,7 @@ class Console:
 
     async def relay(self, call: Call, session: Session, text: str) -> list[dict]:
         body = {"sender": call.sender_id, "message": text,
-                "metadata": {"operator": {"id": session.operator.id, "name": session.operator.display_name}}}
+                "metadata": {"operator": signed_operator(call.sender_id, session.operator)}}
         try:
             async with self.http.post(f"{self.advisor_url}/webhooks/rest/webhook", json=body) as reply:
                 if reply.status != 503:    # 503 carries the advisor's own apology (a service is down)
