@@ -98,6 +98,15 @@ def mask_text(text: str) -> str:
     return _NUMBER.sub(_replace, _TOKEN.sub("<token>", text))
 
 
+# Rasa logs a failed action-server call with its request body: the whole conversation (health
+# facts, addresses). A log line keeps what happened, not the conversation.
+_CONVERSATION_DUMP = re.compile(r'\{\\?"(?:error|next_action|sender_id|tracker)\\?":.*', re.S)
+
+
+def without_conversations(text: str) -> str:
+    return _CONVERSATION_DUMP.sub("{…对话内容不写入日志…}", text)
+
+
 def mask_ids(text: str) -> str:
     """Mask only ID numbers: free text that is stored (a note) may keep a second contact phone."""
     return _ID_ONLY.sub(lambda m: mask_id(m.group("id")), text)
@@ -117,12 +126,12 @@ class MaskingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string: let logging report it as usual
             return True
-        record.msg, record.args = mask_text(message), None
+        record.msg, record.args = mask_text(without_conversations(message)), None
         if record.exc_info and not record.exc_text:
             # e.g. an IntegrityError quotes the inserted parameters, phone included
             record.exc_text = self._formatter.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask_text(record.exc_text)
+            record.exc_text = mask_text(without_conversations(record.exc_text))
         if record.stack_info:
             record.stack_info = mask_text(record.stack_info)
         return True

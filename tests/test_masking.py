@@ -109,3 +109,17 @@ def test_install_adds_one_filter_per_handler():
     assert all(h.filters == [first] for h in handlers)
     logger.warning("电话 13812345678")
     assert stream.getvalue() == "电话 138****5678\n"
+
+
+def test_a_failed_action_call_logs_no_conversation():
+    import logging
+    from storage.masking import MaskingFilter
+    body = ('500, Internal Server Error, body=\'b\'{"error":"\\\'yes\\\'","request_body":{"next_action":"action_x",'
+            '"sender_id":"p1","tracker":{"slots":{"address":"姑苏区十全街88号","care_level":"中度失能"}}}}\'\'')
+    record = logging.LogRecord("rasa.core.processor", logging.ERROR, __file__, 1, "action failed: %s", (body,), None)
+    MaskingFilter().filter(record)
+    assert record.getMessage().startswith("action failed: 500, Internal Server Error")
+    assert "十全街" not in record.getMessage() and "中度失能" not in record.getMessage()
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "plain {dict} and 138", (), None)
+    MaskingFilter().filter(record)
+    assert record.getMessage() == "plain {dict} and 138"
