@@ -120,9 +120,10 @@ def test_delete_my_information_in_the_chat(advisor):
     store = BookingStore(migrated_engine(f"sqlite:///{advisor.var / 'eldercare.db'}"))
     assert store.get(reference).phone == PHONE
     assert counts(advisor.var, chat.sender) > 0
-    # asked and confirmed (by its number): the conversation and the booking's personal fields go
+    # asked and confirmed (a plain yes works as well as its number): the conversation and the
+    # booking's personal fields go
     chat.say("把我的资料删了")
-    reply = chat.say("1")
+    reply = chat.say("确定")
     assert "已经删除了" in Chat.texts(reply)
     assert counts(advisor.var, chat.sender) == 0
     kept = store.get(reference)
