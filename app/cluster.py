@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from app.serve import (Processes, _wait_http, action_server_args, model_path, rasa_args, rasa_env,
+from app.serve import (Processes, _wait_http, action_server_args, free_port, model_path, rasa_args, rasa_env,
                        write_endpoints)
 from storage.settings import Settings
 
@@ -79,14 +79,13 @@ http {{
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def find_nginx() -> str | None:
+    """Debian's nginx (in /usr/sbin, which a user's PATH may lack), or None."""
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    found = find_nginx()
     if not found:
         raise SystemExit("没有 nginx：make setup 会安装 Debian 的 nginx-light")
     return found
@@ -125,8 +124,8 @@ class Cluster(Processes):
         super().__init__(settings, log_dir or settings.var_dir / "logs")
         self.rasa_ports = [free_port() for _ in range(rasa)]
         self.action_ports = [free_port() for _ in range(actions)]
-        self.rasa_procs: dict[int, object] = {}      # port -> process
-        self.action_procs: dict[object, int] = {}    # process -> port
+        self.rasa_procs: dict[int, subprocess.Popen] = {}     # port -> process
+        self.action_procs: dict[int, subprocess.Popen] = {}   # port -> process
         self.prefix = settings.var_dir / "nginx"
 
     @property
@@ -155,7 +154,7 @@ class Cluster(Processes):
         check_budget(self.settings, len(self.rasa_ports), len(self.action_ports))
         migrated_engine(self.settings.db_url).dispose()   # migrate once, before any instance starts
         for port in self.action_ports:
-            self.action_procs[self._spawn(action_server_args(port), f"actions-{port}.log")] = port
+            self.start_action_server(port)
         conf = self.write_nginx()
         self._spawn([nginx_binary(), "-p", str(self.prefix), "-c", str(conf), "-e", str(self.prefix / "error.log"),
                      "-g", "daemon off;"], "nginx.log")
@@ -178,19 +177,18 @@ class Cluster(Processes):
             rasa_args(model_path(self.settings), endpoints, port), f"rasa-{port}.log",
             {**rasa_env(self.settings), "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "10")})
 
+    def start_action_server(self, port: int) -> None:
+        self.action_procs[port] = self._spawn(action_server_args(port), f"actions-{port}.log")
+
     def replace_exited(self) -> bool:
         """A Rasa instance or action server that died is started again; nginx skips it meanwhile."""
-        for port, proc in list(self.rasa_procs.items()):
-            if proc.poll() is not None:
-                print(f"Rasa 实例 :{port} 退出了（{proc.returncode}），正在重启", file=sys.stderr, flush=True)
-                self.procs.remove(proc)
-                self.start_instance(port)
-        for proc, port in list(self.action_procs.items()):
-            if proc.poll() is not None:
-                print(f"动作服务 :{port} 退出了（{proc.returncode}），正在重启", file=sys.stderr, flush=True)
-                self.procs.remove(proc)
-                del self.action_procs[proc]
-                self.action_procs[self._spawn(action_server_args(port), f"actions-{port}.log")] = port
+        for what, procs, start in (("Rasa 实例", self.rasa_procs, self.start_instance),
+                                   ("动作服务", self.action_procs, self.start_action_server)):
+            for port, proc in list(procs.items()):
+                if proc.poll() is not None:
+                    print(f"{what} :{port} 退出了（{proc.returncode}），正在重启", file=sys.stderr, flush=True)
+                    self.procs.remove(proc)
+                    start(port)
         return all(p.poll() is None for p in self.procs)   # nginx itself is not restarted
 
     def kill_instance(self, index: int) -> None:
@@ -198,11 +196,6 @@ class Cluster(Processes):
         proc = self.rasa_procs[self.rasa_ports[index]]
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-    def alive(self) -> bool:
-        """Every process still running, except instances killed on purpose."""
-        killed = {p.pid for p in self.rasa_procs.values() if p.returncode == -signal.SIGKILL}
-        return all(p.poll() is None for p in self.procs if p.pid not in killed)
 
 
 def main(rasa: int, actions: int, port: int | None) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from urllib.parse import urlparse
 import yaml
 from sqlalchemy.engine import make_url
 
-from storage.settings import PROJECT_ROOT, Settings
+from storage.settings import PROJECT_ROOT, Settings, tracker_db_url
 
 MODEL_NAME = "advisor"
 
@@ -26,11 +27,11 @@ TRACKER_STORE = "storage.tracker_store.CachedSQLTrackerStore"   # Rasa's SQL sto
 
 
 def tracker_store_config(db_url: str) -> dict:
-    """Rasa's SQL tracker store (cached, storage/tracker_store.py) in the same database as the KB
-    and bookings."""
-    url = make_url(db_url)
+    """Rasa's SQL tracker store (cached, storage/tracker_store.py) where storage.settings puts the
+    trackers: beside the SQLite default, or in the production database."""
+    url = make_url(tracker_db_url(db_url))
     if url.get_backend_name() == "sqlite":
-        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(Path(url.database).with_name("tracker.db"))}
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": url.database}
     config = {"type": TRACKER_STORE, "dialect": url.drivername, "url": url.host or "localhost",
               "db": url.database, "username": url.username, "password": url.password}
     if url.port:
@@ -67,6 +68,21 @@ def rasa_env(settings: Settings) -> dict:
         raise SystemExit("ELDERCARE_RASA_WORKERS > 1 需要 Redis 锁（ELDERCARE_REDIS_URL），否则 Rasa 只用一个进程")
     return {"SANIC_WORKERS": str(settings.rasa_workers), "SQL_POOL_SIZE": str(settings.db_pool),
             "SQL_MAX_OVERFLOW": str(settings.db_max_overflow)}
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for servers started on free ports)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def reachable(host: str, port: int, timeout: float = 1) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _die_with_parent() -> None:

@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +23,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from app.serve import free_port
 from bench import engine_bench, scaleout
 from bench.load import advisor_script, drive, starter_script
 
@@ -32,12 +32,6 @@ REPORT = ROOT / "docs" / "benchmarks.md"
 LEVELS = ((1, 3), (10, 2), (50, 1))        # (concurrent users, conversations each)
 TARGETS = {"single_p50_ms": 50, "p95_10_ms": 150, "turns_per_s_50": 60}
 RASA = str(Path(sys.executable).with_name("rasa"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def peak_rss_mb(pid: int) -> float | None:

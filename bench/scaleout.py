@@ -7,8 +7,6 @@ the second Rasa instance and action server alone.
 from __future__ import annotations
 
 import dataclasses
-import socket
-import uuid
 from pathlib import Path
 
 from bench.load import advisor_script, drive
@@ -18,38 +16,25 @@ REDIS_URL = "redis://127.0.0.1:6379/6"
 USERS, ROUNDS = 50, 2
 
 
-def _reachable(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def unavailable() -> str | None:
     """Why the scale-out figures cannot be measured here, or None."""
-    import shutil
-    if not _reachable(5432):
+    from app.cluster import find_nginx
+    from app.serve import reachable
+    if not reachable("127.0.0.1", 5432):
         return "PostgreSQL 不可达（127.0.0.1:5432）"
-    if not _reachable(6379):
+    if not reachable("127.0.0.1", 6379):
         return "Redis 不可达（127.0.0.1:6379）"
-    if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+    if not find_nginx():
         return "没有 nginx"
     return None
 
 
 def measure(tmp: Path, instances: int) -> dict:
-    from sqlalchemy import create_engine, text
-
     from app.cluster import Cluster
     from storage.bookings import BookingStore
-    from storage.db import migrated_engine
+    from storage.db import create_database, drop_database, migrated_engine
     from storage.settings import Settings
-    name = f"eldercare_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT", future=True)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = POSTGRES_ADMIN.rsplit("/", 1)[0] + "/" + name
+    url = create_database(POSTGRES_ADMIN, "eldercare_bench")
     settings = dataclasses.replace(Settings.from_env(), db_url=url, redis_url=REDIS_URL, var_dir=tmp)
     cluster = Cluster(settings, rasa=instances, actions=instances)
     try:
@@ -64,10 +49,7 @@ def measure(tmp: Path, instances: int) -> dict:
         migrated_engine(url).dispose()
     finally:
         cluster.stop()
-        with admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+        drop_database(POSTGRES_ADMIN, url)
     return out
 
 

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -30,6 +31,28 @@ def migrated_engine(url: str) -> Engine:
     engine = make_engine(url)
     upgrade(engine)
     return engine
+
+
+def create_database(server_url: str, prefix: str) -> str:
+    """A new, empty PostgreSQL database beside the one `server_url` names; returns its URL.
+    For tests and benchmarks that need a whole database of their own (several processes)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return str(make_url(server_url).set(database=name).render_as_string(hide_password=False))
+
+
+def drop_database(server_url: str, url: str) -> None:
+    """Drop a database made by create_database, ending its connections first."""
+    name = make_url(url).database
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", future=True)
+    with admin.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :name"),
+                     {"name": name})
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -26,10 +26,7 @@ class Settings:
 
     @property
     def tracker_db_url(self) -> str:
-        """Rasa's conversation trackers: var/tracker.db beside the SQLite default, else the same database."""
-        if self.db_url.startswith("sqlite:///"):
-            return "sqlite:///" + str(Path(self.db_url[len("sqlite:///"):]).with_name("tracker.db"))
-        return self.db_url
+        return tracker_db_url(self.db_url)
 
     def connections_per_process(self) -> int:
         return self.db_pool + self.db_max_overflow
@@ -52,3 +49,11 @@ class Settings:
             db_max_overflow=int(os.environ.get("ELDERCARE_DB_MAX_OVERFLOW", "5")),
             retention_days=float(os.environ.get("ELDERCARE_RETENTION_DAYS", "30")),
         )
+
+
+def tracker_db_url(db_url: str) -> str:
+    """Rasa's conversation trackers: tracker.db beside a SQLite database (its own file, so a
+    tracker write never waits for a booking's), else the same server database."""
+    if db_url.startswith("sqlite:///"):
+        return "sqlite:///" + str(Path(db_url[len("sqlite:///"):]).with_name("tracker.db"))
+    return db_url

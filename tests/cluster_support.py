@@ -11,11 +11,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from storage.db import create_database, drop_database
 
 from conftest import POSTGRES_URL, REQUIRE_SERVICES, need_service
 from e2e_support import free_port
@@ -35,17 +34,10 @@ class FreshDatabase:
 
     def __init__(self):
         need_service("PostgreSQL", "127.0.0.1", 5432)
-        self.name = f"eldercare_t_{uuid.uuid4().hex[:10]}"
-        self.admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT", future=True)
-        with self.admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-        self.url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + self.name
+        self.url = create_database(POSTGRES_URL, "eldercare_t")
 
     def drop(self) -> None:
-        with self.admin.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'"))
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}"'))
-        self.admin.dispose()
+        drop_database(POSTGRES_URL, self.url)
 
 
 class PrivateRedis:

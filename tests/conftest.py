@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 
 import pytest
@@ -11,17 +10,10 @@ POSTGRES_URL = os.environ.get("ELDERCARE_TEST_PG", "postgresql+psycopg2://postgr
 REQUIRE_SERVICES = os.environ.get("ELDERCARE_REQUIRE_SERVICES") == "1"
 
 
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def need_service(name: str, host: str, port: int) -> None:
     """Skip with one clear line when a service is down; under CI (.ci/run) fail instead."""
-    if _reachable(host, port):
+    from app.serve import reachable
+    if reachable(host, port):
         return
     message = f"{name} 不可达（{host}:{port}）"
     if REQUIRE_SERVICES:

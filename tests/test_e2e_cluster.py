@@ -4,9 +4,7 @@ bookings, Redis as the lock store. The last test kills one Rasa instance under l
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import threading
 import time
 from dataclasses import replace
@@ -28,8 +26,8 @@ CONVERSATION = ["我妈今年85岁，住在姑苏区", "1", "不清楚", "帮我
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     need_service("Redis", "127.0.0.1", 6379)
-    from app.cluster import Cluster
-    need_binary("nginx", shutil.which("nginx") or next((p for p in ["/usr/sbin/nginx"] if os.path.exists(p)), None))
+    from app.cluster import Cluster, find_nginx
+    need_binary("nginx", find_nginx())
     database = FreshDatabase()
     var = tmp_path_factory.mktemp("cluster-var")
     settings = replace(Settings.from_env(), db_url=database.url, redis_url="redis://127.0.0.1:6379/5", var_dir=var)

@@ -287,16 +287,10 @@ HELDOUT2_NOTE = ("Written for issue 8 before any NLU change; on the unchanged NL
 def run_conversations(model_settings) -> tuple[list, list, float]:
     """The persona conversations against a fresh advisor of our own (free ports, temporary SQLite)."""
     import dataclasses
-    import socket
     import tempfile
 
     from app.evaluation import personas
-    from app.serve import Advisor
-
-    def free_port() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return sock.getsockname()[1]
+    from app.serve import Advisor, free_port
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="eldercare-eval-") as tmp:
         settings = dataclasses.replace(model_settings, var_dir=Path(tmp), db_url=f"sqlite:///{tmp}/eldercare.db")
