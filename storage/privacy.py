@@ -45,12 +45,20 @@ def _strip_bookings(conn, where) -> int:
         phone="", address=None, addressed_as=None, profile=None, note=None, personal_removed_at=now)).rowcount
 
 
-def _forget_calls(conn, senders) -> int:
-    ids = [r[0] for r in conn.execute(select(calls.c.id).where(calls.c.sender_id.in_(senders)))]
-    if ids:
-        conn.execute(delete(call_turns).where(call_turns.c.call_id.in_(ids)))
-        conn.execute(update(calls).where(calls.c.id.in_(ids)).values(state=None, note=None))
+def _forget_calls(conn, where) -> int:
+    """Console calls matching `where` that still hold anything personal (their turns or note)."""
+    has_turns = select(call_turns.c.id).where(call_turns.c.call_id == calls.c.id).exists()
+    ids = [r[0] for r in conn.execute(select(calls.c.id).where(where, has_turns | calls.c.note.is_not(None)))]
+    for chunk in _chunks(ids):
+        conn.execute(delete(call_turns).where(call_turns.c.call_id.in_(chunk)))
+        conn.execute(update(calls).where(calls.c.id.in_(chunk)).values(state=None, note=None))
     return len(ids)
+
+
+def _chunks(items: list, size: int = 500):
+    """IN lists of bounded length (SQLite allows 999 parameters in a statement)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def _tracker_table_exists(engine: Engine) -> bool:
@@ -67,7 +75,7 @@ def forget(sender_id: str, db: Engine, trackers: Engine) -> Removed:
             removed.conversations = int(removed.events > 0)
     with db.begin() as conn:
         removed.bookings = _strip_bookings(conn, bookings.c.sender_id == sender_id)
-        removed.calls = _forget_calls(conn, [sender_id])
+        removed.calls = _forget_calls(conn, calls.c.sender_id == sender_id)
         conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key == sender_id))
     return removed
 
@@ -82,16 +90,13 @@ def purge(retention_days: float, db: Engine, trackers: Engine, now: float | None
         with trackers.begin() as conn:
             stale = [r[0] for r in conn.execute(select(events.c.sender_id).group_by(events.c.sender_id)
                                                 .having(func.max(events.c.timestamp) < cutoff))]
-            for start in range(0, len(stale), 500):
-                chunk = stale[start:start + 500]
+            for chunk in _chunks(stale):
                 removed.events += conn.execute(delete(events).where(events.c.sender_id.in_(chunk))).rowcount
         removed.conversations = len(stale)
     closed_before = dt.datetime.fromtimestamp(cutoff, dt.timezone.utc)
     with db.begin() as conn:
         removed.bookings = _strip_bookings(conn, bookings.c.status.in_(CLOSED) & (bookings.c.updated_at < closed_before))
-        old_calls = [r[0] for r in conn.execute(select(calls.c.sender_id).where(calls.c.started_at < closed_before))]
-        removed.calls = _forget_calls(conn, old_calls) if old_calls else 0
-        if stale:
-            for start in range(0, len(stale), 500):
-                conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key.in_(stale[start:start + 500])))
+        removed.calls = _forget_calls(conn, calls.c.started_at < closed_before)
+        for chunk in _chunks(stale):
+            conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key.in_(chunk)))
     return removed

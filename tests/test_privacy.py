@@ -131,3 +131,18 @@ def test_delete_my_information_in_the_chat(advisor):
     # the next message starts afresh: nothing of the elder is remembered
     reply = chat.say("我妈能领什么")
     assert "多大" in Chat.texts(reply) and "85" not in Chat.texts(reply)
+
+
+def test_a_console_calls_transcript_is_forgotten_once(var):
+    from storage.operators import OperatorStore
+    tmp_path, db, trackers = var
+    store = OperatorStore(db)
+    call = store.start_call(store.add("wangfang", "wangfang-pass1", "王芳"))
+    store.add_turn(call, "83 昆山 本地 独居 半失能", [{"text": "好的，记下了"}], {"profile": {"age": 83}})
+    store.end_call(call, "advised", "明天回电")
+    tracker_engine = make_engine(f"sqlite:///{tmp_path / 'tracker.db'}")
+    assert forget(call.sender_id, db, tracker_engine).calls == 1
+    assert store.turns(call) == [] and store.call(call.id).note is None
+    assert store.call(call.id).outcome == "advised"          # the call itself stays, for the statistics
+    assert forget(call.sender_id, db, tracker_engine).calls == 0
+    assert purge(0.0001, db, tracker_engine, now=time.time() + DAY).calls == 0
