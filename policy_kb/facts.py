@@ -50,6 +50,15 @@ class Fact:
         # bool is an int in Python: True must not pass for disability grade 1
         return not isinstance(value, bool) and value in self.values
 
+    def words(self, value: Any) -> str:
+        """A value as a person reads it beside the fact's label: 83岁, 有苏州户口, 中度失能."""
+        for option, text in self.options:
+            if option == value and isinstance(option, bool) == isinstance(value, bool):
+                return text
+        if self.type == "bool":
+            return (self.text_true or "是") if value else (self.text_false or "否")
+        return f"{value}{self.unit}"
+
     def describe_values(self) -> str:
         if self.type == "bool":
             return "true 或 false"

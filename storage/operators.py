@@ -12,6 +12,8 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
@@ -226,7 +228,11 @@ def console_secret() -> bytes:
     configured = os.environ.get("ELDERCARE_CONSOLE_SECRET")
     if configured:
         return configured.encode()
-    path = Settings.from_env().var_dir / "console_secret"
+    return _generated_secret(Settings.from_env().var_dir / "console_secret")
+
+
+@lru_cache(maxsize=8)   # read once per process, not on every message
+def _generated_secret(path: Path) -> bytes:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         try:

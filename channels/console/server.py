@@ -47,22 +47,14 @@ def fact_editors() -> list[dict]:
         if name == "subject":
             continue
         choices = [{"value": v, "label": label} for v, label in fact.options]
-        out.append({"name": name, "label": fact.label, "type": fact.type, "choices": choices})
+        out.append({"name": name, "label": fact.label, "type": fact.type, "unit": fact.unit, "choices": choices})
     return out
 
 
 def described(profile: dict) -> list[tuple[str, str]]:
-    """The profile in words for the printed summary: (年龄, 83岁), (户籍, 有苏州户口)…"""
-    out = []
-    for name, value in profile.items():
-        fact = FACTS.get(name)
-        if fact is None or name == "subject":
-            continue
-        words = dict((v, label) for v, label in fact.options).get(value)
-        if words is None:
-            words = {True: "是", False: "否"}.get(value, f"{value}岁" if name == "age" else str(value))
-        out.append((fact.label, words))
-    return out
+    """The profile in words: (年龄, 83岁), (户籍, 有苏州户口)… (who is talking is not a fact to show)."""
+    return [(FACTS[name].label, FACTS[name].words(value)) for name, value in profile.items()
+            if name in FACTS and name != "subject"]
 
 
 class Console:
@@ -129,7 +121,10 @@ class Console:
         return {"call": {"id": call.id, "ended": call.ended_at is not None, "outcome": call.outcome},
                 "script": script(last, (state.get("profile") or {}).get("subject")) if turns else None,
                 "steps": [{"id": t["id"], "said": t["said"]} for t in turns],
-                "profile": state.get("profile") or {}, "results": results_to_read(state),
+                "profile": state.get("profile") or {},
+                "profile_words": {name: FACTS[name].words(value) for name, value in (state.get("profile") or {}).items()
+                                  if name in FACTS},
+                "results": results_to_read(state),
                 "bookings": [{"reference": b.reference, "kind": KIND_LABELS[b.kind], "status": STATUS_LABELS[b.status],
                               "phone": mask_phone(b.phone)} for b in mine]}
 

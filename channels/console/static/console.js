@@ -3,21 +3,11 @@
   const page = document.getElementById("call");
   const callId = page.dataset.call, csrf = page.dataset.csrf;
   const facts = JSON.parse(document.getElementById("facts").textContent);
-  const factByName = Object.fromEntries(facts.map(f => [f.name, f]));
   let view = JSON.parse(document.getElementById("initial").textContent);
   let answers = [];
   const $ = id => document.getElementById(id);
   const el = (tag, attrs = {}, text) => { const e = document.createElement(tag); Object.assign(e, attrs); if (text !== undefined) e.textContent = text; return e; };
   const statusWord = { eligible: "可以享受", possible: "可能可以" };
-
-  function describe(name, value) {
-    const fact = factByName[name];
-    if (!fact) return String(value);
-    const choice = (fact.choices || []).find(c => c.value === value);
-    if (choice) return choice.label;
-    if (value === true) return "是"; if (value === false) return "否";
-    return name === "age" ? value + "岁" : String(value);
-  }
 
   async function say(text, label) {
     $("error").textContent = "";
@@ -62,7 +52,7 @@
     $("profile").replaceChildren(...facts.flatMap(f => {
       const known = f.name in view.profile;
       const dd = el("dd", { className: known ? "" : "unknown", tabIndex: 0, title: "点一下修改" },
-                    known ? describe(f.name, view.profile[f.name]) : "—");
+                    known ? view.profile_words[f.name] : "—");   // worded by the server (policy_kb facts)
       if (before && known && old[f.name] !== view.profile[f.name]) dd.classList.add("changed");
       dd.dataset.fact = f.name;
       dd.addEventListener("click", () => edit(f));
@@ -73,17 +63,17 @@
 
   function edit(fact) {
     const box = $("editor"); box.hidden = false;
-    const send = value => { box.hidden = true; say("/inform" + JSON.stringify({ [fact.name]: value }), `${fact.label}：${describe(fact.name, value)}`); };
+    const send = (value, words) => { box.hidden = true; say("/inform" + JSON.stringify({ [fact.name]: value }), `${fact.label}：${words}`); };
     const title = el("p", {}, `改「${fact.label}」：`);
     let controls;
     if (fact.choices.length) {
-      controls = fact.choices.map(c => { const b = el("button", { type: "button" }, c.label); b.addEventListener("click", () => send(c.value)); return b; });
+      controls = fact.choices.map(c => { const b = el("button", { type: "button" }, c.label); b.addEventListener("click", () => send(c.value, c.label)); return b; });
     } else if (fact.type === "bool") {
-      controls = [["是", true], ["否", false]].map(([t, v]) => { const b = el("button", { type: "button" }, t); b.addEventListener("click", () => send(v)); return b; });
+      controls = [["是", true], ["否", false]].map(([t, v]) => { const b = el("button", { type: "button" }, t); b.addEventListener("click", () => send(v, t)); return b; });
     } else {
       const input = el("input", { type: "number", min: 0, max: 130, value: view.profile[fact.name] || "" });
       const ok = el("button", { type: "button", className: "primary" }, "确定");
-      ok.addEventListener("click", () => input.value && send(parseInt(input.value, 10)));
+      ok.addEventListener("click", () => input.value && send(parseInt(input.value, 10), input.value + fact.unit));
       controls = [input, ok];
     }
     const cancel = el("button", { type: "button" }, "取消"); cancel.addEventListener("click", () => { box.hidden = true; });
