@@ -27,6 +27,7 @@ from .outage import LOCKS_DOWN, outage_message
 logger = logging.getLogger(__name__)
 MAX_CHARS = 2000          # longer messages are cut: nobody dictates more in one turn
 SORRY = "不好意思，系统出了点问题，请再说一次，或者稍后再试。"
+EMPTY = "您还没有输入内容。可以说说老人的年龄、住在哪个区，或者直接问我政策。"
 FORGET_FAILED = "不好意思，刚才没能删除您的信息，请稍后再说一次「删除我的信息」。"
 
 
@@ -64,6 +65,8 @@ class NumberedRestInput(RestInput):
             sender = str(body.get("sender") or "default")
             text = body.get("message")
             text = text[:MAX_CHARS] if isinstance(text, str) else ""
+            if not text.strip():   # nothing to understand: answered here, nothing stored
+                return response.json([{"recipient_id": sender, "text": EMPTY}])
             collector = CollectingOutputChannel()
             try:
                 # Rasa's FailSafeTrackerStore would answer a database outage with an empty
