@@ -34,7 +34,8 @@ from .render import fact_options, numbered, payload, question, wording
 from .turn import latest_turn
 
 logger = logging.getLogger(__name__)
-HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye", "what_if", "check_status"}
+HANDLED_ELSEWHERE = {"ask_policy", "help", "out_of_scope", "greet", "thank", "goodbye", "what_if", "check_status",
+                     "forget_me"}
 ADDRESS_WORD = re.compile(r"[路街巷弄号村组幢栋楼室苑园里镇乡道区]|小区|大厦|公寓|新村|\d")
 AFFIRM_WORDS = ("确认", "提交", "是的", "对", "好的", "没问题", "可以")
 

@@ -22,7 +22,7 @@ def lookup_wording() -> dict:
 
 LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_purpose", "lookup_tries", "lookup_done")
 MAX_TRIES = 3
-HANDLED_ELSEWHERE = {"book_service", "apply_waitlist", "request_assessment", "book_advisor", "ask_policy"}
+HANDLED_ELSEWHERE = {"book_service", "apply_waitlist", "request_assessment", "book_advisor", "ask_policy", "forget_me"}
 
 
 def _mine(tracker: Tracker, reference: str) -> bool:

@@ -146,3 +146,28 @@ def test_a_console_calls_transcript_is_forgotten_once(var):
     assert store.call(call.id).outcome == "advised"          # the call itself stays, for the statistics
     assert forget(call.sender_id, db, tracker_engine).calls == 0
     assert purge(0.0001, db, tracker_engine, now=time.time() + DAY).calls == 0
+
+
+@pytest.mark.e2e
+def test_delete_my_information_in_the_middle_of_a_booking(advisor):
+    chat = advisor.chat()
+    chat.say("我妈82岁，住在吴中区，本地户口")
+    reply = chat.say("帮她申请公办养老院")
+    assert "请核对" not in Chat.texts(reply)                   # the booking form is asking its questions
+    reply = chat.say("删除我的信息")
+    assert "要删除您在这里留下的信息吗" in Chat.texts(reply)
+    reply = chat.say("确定")
+    assert "已经删除了" in Chat.texts(reply)
+    assert counts(advisor.var, chat.sender) == 0
+
+
+@pytest.mark.e2e
+def test_an_empty_message_gets_a_polite_prompt_and_changes_nothing(advisor):
+    chat = advisor.chat()
+    chat.say("我妈82岁")
+    before = counts(advisor.var, chat.sender)
+    for empty in ("", "   ", "\n"):
+        reply = chat.say(empty)
+        assert Chat.texts(reply) == "您还没有输入内容。可以说说老人的年龄、住在哪个区，或者直接问我政策。"
+    assert counts(advisor.var, chat.sender) == before
+    assert "82岁" in Chat.texts(chat.say("直接告诉我")) or "住在" in Chat.texts(chat.say("你好"))
