@@ -28,6 +28,7 @@ class FakeBotApi:
         self.files: dict[str, bytes] = {}
         self.cond = threading.Condition()
         self.update_ids = itertools.count(1)
+        self.confirmed = 0   # like Telegram: getUpdates with an offset forgets every update below it
         self.message_ids = itertools.count(100)
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -120,8 +121,11 @@ class FakeBotApi:
             offset, timeout = int(params.get("offset") or 0), float(params.get("timeout") or 0)
             deadline = time.monotonic() + min(timeout, 2.0)
             with self.cond:
+                # A bridge started afresh asks without an offset and must get only what no earlier
+                # bridge confirmed, as from Telegram, not every update since the test began.
+                self.confirmed = max(self.confirmed, offset)
                 while True:
-                    ready = [u for u in self.updates if u["update_id"] >= offset]
+                    ready = [u for u in self.updates if u["update_id"] >= self.confirmed]
                     remaining = deadline - time.monotonic()
                     if ready or remaining <= 0:
                         return ready
