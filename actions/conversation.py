@@ -79,6 +79,7 @@ class Conversation:
         self._results = None
         self._profile_changed = False
         self._cards = 0             # result cards in this reply
+        self._repeated: list[str] = []  # known facts the message said again
         self._chat_lines: dict[str, str] = {}   # "more" (回复「更多」…), "final_word" (待核实…)
 
     # --- slots ---------------------------------------------------------------------------------
@@ -140,6 +141,8 @@ class Conversation:
         answered = bool(changed or skipped or (self.asked and self.asked in stated))
         if answered and self.asked and (self.asked in stated or skipped):
             self._set("asked_fact", None)
+        # facts said again, all already known ("我外婆88岁住相城" twice): heard, not "没听明白"
+        self._repeated = [describe_value(k, v) for k, v in stated.items()] if stated and not changed else []
         intent = self._intent(answered)
         handler = getattr(self, f"_on_{intent}", self._on_not_understood)
         if intent not in ("not_understood", "out_of_scope"):
@@ -160,6 +163,8 @@ class Conversation:
             return "ask_recommendation"
         if answered:
             return "inform"
+        if self._repeated and intent in ("inform", "nlu_fallback", "out_of_scope", "affirm", "deny", None):
+            return "repeat"
         if intent in ("nlu_fallback", "inform", "out_of_scope", None) and self._asks_about_a_policy():
             return "ask_policy"  # "谁能先排上养老院？…" with the classifier unsure: a policy is named
         if intent in ("affirm", "deny") and self._get("offer_open"):
@@ -411,6 +416,10 @@ class Conversation:
     # --- handlers, one per kind of turn ---------------------------------------------------------------------
     def _on_inform(self) -> None:
         self._progress()
+
+    def _on_repeat(self) -> None:
+        self._note(wording()["already_noted"].format(facts="，".join(self._repeated)))
+        self._resume(prefix=False)
 
     def _on_ask_recommendation(self) -> None:
         """"直接告诉我", "先看结果", "不知道了": the results now, with whatever is known."""

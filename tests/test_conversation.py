@@ -336,3 +336,13 @@ def test_after_declining_nothing_is_asked_again():
     s.say("算了", "deny")
     reply = s.say("长护险要带啥材料", "ask_policy")
     assert "接着刚才的" not in Session.text(reply) and s.slots["asked_fact"] is None
+
+
+def test_facts_said_again_are_heard_not_misunderstood():
+    s = Session()
+    s.say("我外婆88岁住相城")
+    reply = s.say("我外婆88岁住相城")
+    text = Session.text(reply)
+    assert "没听明白" not in text and "已经记下了：年龄88岁，居住地：相城区" in text
+    assert "有苏州户口吗" in text and s.slots["asked_fact"] == "hukou" and s.slots.get("not_understood", 0) == 0
+    assert reply.payload is None   # nothing changed: no new recommendations payload
