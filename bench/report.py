@@ -78,28 +78,43 @@ def train_seconds(out: Path) -> float:
     return time.monotonic() - started
 
 
+# The stages of a turn in the Rasa server, by a function on the sample's stack (first match wins,
+# innermost stages first, since the prediction loop contains the action calls).
+STAGES = (
+    ("tracker store (retrieve, save)", ("tracker_store.py)",)),
+    ("action calls (the tracker sent as JSON, the reply validated and applied)",
+     ("actions/action.py)", "actions/loops.py)", "aiohttp/client.py)", "jsonschema/")),
+    ("NLU pipeline (normaliser, tokenizer, featurizers, classifier, fact extractor)", ("parse_message (",)),
+    ("dialogue policies (Memoization, Rule: predicting the next action)",
+     ("predict_next_with_tracker", "generate_all_prior_trackers", "core/policies/")),
+    ("rest of the turn (tracker copies, events, channel)", ("core/processor.py)", "core/trackers.py)")),
+    ("outside a turn, or a coroutine stack py-spy saw cut (HTTP, event loop)", ("",)),
+)
+
+
 def profile(pid: int, seconds: int, out: Path) -> dict:
-    """Where the Rasa server's busy time goes: the share of samples each function appears in."""
+    """Where the Rasa server's CPU goes: py-spy samples only while the server holds the GIL (it
+    is one Python thread doing the work; waiting threads would otherwise swamp the profile),
+    each attributed to the stage of the turn on its stack."""
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     proc = subprocess.run([spy, "record", "-p", str(pid), "-d", str(seconds), "-f", "raw", "-o", str(out),
-                           "--nonblocking"], capture_output=True, text=True)
+                           "--gil", "--nonblocking"], capture_output=True, text=True)
     if proc.returncode != 0 or not out.exists():
         return {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
-    inclusive, leaf, total = collections.Counter(), collections.Counter(), 0
-    for line in out.read_text().splitlines():  # "func (file.py:12);func (file.py:40) 17"; idle threads are not sampled
+    stages, leaf, total = collections.Counter(), collections.Counter(), 0
+    for line in out.read_text().splitlines():  # "func (file.py:12);func (file.py:40) 17"
         stack, _, n = line.rpartition(" ")
         if not n.isdigit():
             continue
-        frames = [_frame_name(f) for f in stack.split(";")]
+        named = ";".join(_frame_name(f) for f in stack.split(";"))
         total += int(n)
-        for frame in set(frames):
-            inclusive[frame] += int(n)
+        stages[next(label for label, marks in STAGES if any(m in named for m in marks))] += int(n)
         leaf[_package(stack.split(";")[-1])] += int(n)
     if not total:
-        return {"inclusive": [], "leaf": []}
-    # frames on (nearly) every stack are the server's own loop and request handling: left out
-    top = [(name, n / total) for name, n in inclusive.most_common() if n / total < 0.58][:20]
-    return {"inclusive": top, "leaf": [(name, n / total) for name, n in leaf.most_common(12)], "samples": total}
+        return {"stages": [], "leaf": []}
+    return {"stages": [(label, stages[label] / total) for label, _ in STAGES],
+            "leaf": [(name, n / total) for name, n in leaf.most_common(12)], "samples": total,
+            "busy": total / (seconds * 100)}   # py-spy samples 100 times a second
 
 
 def _frame_name(frame: str) -> str:
@@ -246,15 +261,12 @@ def render(m: dict, engine: dict, engine_nf: dict, train_s: float, adv: dict, st
         lines += ["## Profile", "", f"py-spy could not sample the Rasa server: {prof['error']}", ""]
     if prof.get("leaf"):
         lines += ["## Where the advisor's Rasa server spends its time (10 users)", "",
-                  f"py-spy sampling of the Rasa server process during the 10-user load ({prof['samples']} busy "
-                  "samples; idle threads are not sampled). By the library the CPU was in (self time):", "",
-                  "| share | library |", "|---|---|"]
+                  f"py-spy sampling of the Rasa server process during the 10-user load, only while it holds "
+                  f"the GIL ({prof['samples']} samples: the server computed {prof['busy']:.0%} of the sampled "
+                  "time). By the stage of the turn:", "", "| share | stage |", "|---|---|"]
+        lines += [f"| {share:.0%} | {label} |" for label, share in prof["stages"]]
+        lines += ["", "By the library the CPU was in (self time):", "", "| share | library |", "|---|---|"]
         lines += [f"| {share:.0%} | {name} |" for name, share in prof["leaf"]]
-        lines += ["", "(`sanic` self time is mostly the event loop waiting in native code for sockets — "
-                  "the action server and the database — rather than Python work.)"]
-        lines += ["", "The functions on the stack most often (inclusive; the server's own request "
-                  "loop, on nearly every stack, is left out):", "", "| share | function |", "|---|---|"]
-        lines += [f"| {share:.0%} | `{name}` |" for name, share in prof["inclusive"]]
         lines.append("")
     lines += ["## Other figures", "",
               f"- Policy engine (one core): {engine['per_second']:,.0f} full {engine['policies']}-policy "

@@ -23,6 +23,8 @@ from collections import OrderedDict
 from typing import Any, Optional, Text
 
 import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
@@ -44,8 +46,15 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             # The embedded default: write-ahead log, and no fsync on every commit. A crash of the
             # process loses nothing; a power cut may lose the last turns of a conversation, never
             # a booking (bookings live in their own database with full durability).
+            # SQLAlchemy 1.4 gives a SQLite file no pool: every session opened a connection and
+            # set the pragmas again, a tenth of the server's busy time under load (py-spy). A
+            # small pool keeps them open; the server's turns run on one event-loop thread.
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=QueuePool, pool_size=2, max_overflow=8,
+                                           connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_wal)
-            self.engine.dispose()   # connections made before the listener get it too
+            self.sessionmaker = sessionmaker(bind=self.engine)
         # sender -> (id of the newest stored event, number of events when stored, the tracker)
         self._cache: "OrderedDict[str, tuple[Optional[int], int, DialogueStateTracker]]" = OrderedDict()
         self._cache_size = int(cache_size)
