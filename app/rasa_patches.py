@@ -1,15 +1,24 @@
-"""The one place where this project changes a Rasa internal, pinned to the Rasa it was written for.
+"""The one place where this project changes Rasa internals, pinned to the Rasa it was written for.
 
-RemoteAction._validate_action_result (rasa 3.6.21, rasa/core/actions/action.py) checks every
-custom-action response with `jsonschema.validate(result, schema)`. That function first
-re-checks the *schema* against jsonschema's meta-schema (`check_schema`) and builds a new
-validator, on every response: 40 % of the Rasa server's CPU under a 10-user load
-(docs/baselines/benchmarks-before-one-pass.md). The schema is a constant, so here its validator
-is built and checked once; each response is then validated exactly as before (same schema,
-same best-matching error, same message). Nothing else changes.
+Two functions of `RemoteAction` (rasa 3.6.21, rasa/core/actions/action.py) — the call to the
+action server — are replaced:
+
+1. `_validate_action_result` checks every custom-action response with
+   `jsonschema.validate(result, schema)`, which first re-checks the *schema* against
+   jsonschema's meta-schema (`check_schema`) and builds a new validator, on every response: 40 %
+   of the Rasa server's CPU under a 10-user load (docs/baselines/benchmarks-before-one-pass.md).
+   The schema is a constant, so here its validator is built and checked once; each response is
+   then validated exactly as before (same schema, same best-matching error, same message).
+2. `_action_call_format` sends the whole tracker with every call. The bot's past messages carry
+   their `data` (buttons and the recommendations payload: two thirds of a 16-turn tracker,
+   160 kB of JSON by then, growing with the conversation) and every past user message its full
+   parse data; both were encoded by Rasa and decoded by the action server on every turn, and no
+   action reads them (they read the slots, `latest_message` and the event sequence). Here they
+   are left out of the events sent: every event stays, in order, with its type, name, text and
+   timestamp; the newest user message keeps its parse data.
 
 Applied by `app.rasa_server` (how `eldercare serve` starts Rasa) before Rasa starts. If the
-installed Rasa or the patched function differs from what this was written for, nothing is
+installed Rasa or a patched function differs from what this was written for, nothing is
 patched and a warning says so; tests/test_rasa_patches.py fails in that case, so an upgrade
 cannot slip past unnoticed.
 """
@@ -22,33 +31,50 @@ import logging
 logger = logging.getLogger(__name__)
 
 RASA_VERSION = "3.6.21"
-# sha256 of inspect.getsource(RemoteAction._validate_action_result) in rasa 3.6.21
-ORIGINAL_SHA256 = "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42"
+# sha256 of inspect.getsource(RemoteAction.<name>) in rasa 3.6.21
+ORIGINAL_SHA256 = {
+    "_validate_action_result": "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42",
+    "_action_call_format": "428795b944f22edba142d278ec47a30098975b01463ba337ec447dade52a0492",
+}
+
+
+def _original(name: str):
+    from rasa.core.actions.action import RemoteAction
+    function = getattr(RemoteAction, name)
+    return getattr(function, "__wrapped__", function)
 
 
 def original_matches() -> bool:
     import rasa
-    from rasa.core.actions.action import RemoteAction
-    source = inspect.getsource(getattr(RemoteAction._validate_action_result, "__wrapped__",
-                                       RemoteAction._validate_action_result))
-    return rasa.__version__ == RASA_VERSION and hashlib.sha256(source.encode()).hexdigest() == ORIGINAL_SHA256
+    return rasa.__version__ == RASA_VERSION and all(
+        hashlib.sha256(inspect.getsource(_original(name)).encode()).hexdigest() == digest
+        for name, digest in ORIGINAL_SHA256.items())
 
 
 def apply() -> bool:
     """Patch once; True if patched (or already patched)."""
+    from rasa.core.actions.action import RemoteAction
+
+    if all(hasattr(getattr(RemoteAction, name), "__wrapped__") for name in ORIGINAL_SHA256):
+        return True
+    if not original_matches():
+        logger.warning("rasa_patches: Rasa is not %s as pinned (or a function changed): not patched",
+                       RASA_VERSION)
+        return False
+    for name, replacement in (("_validate_action_result", _validate_once()),
+                              ("_action_call_format", _lean_call_format)):
+        replacement.__wrapped__ = _original(name)
+        setattr(RemoteAction, name, replacement)
+    return True
+
+
+def _validate_once():
     from jsonschema import ValidationError
     from jsonschema.exceptions import best_match
     from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
-    original = RemoteAction._validate_action_result
-    if hasattr(original, "__wrapped__"):
-        return True
-    if not original_matches():
-        logger.warning("rasa_patches: Rasa is not %s as pinned (or the function changed): not patched",
-                       RASA_VERSION)
-        return False
     schema = RemoteAction.action_response_format_spec()
     validator_class = validator_for(schema)
     validator_class.check_schema(schema)          # once, instead of on every response
@@ -66,7 +92,25 @@ def apply() -> bool:
                 f"{DOCS_BASE_URL}/custom-actions"
             )
         raise error
+    return _validate_action_result
 
-    _validate_action_result.__wrapped__ = original
-    RemoteAction._validate_action_result = _validate_action_result
-    return True
+
+def lean_events(events: list[dict]) -> list[dict]:
+    """Every event, in order, without the bot's message data and without the parse data of all
+    but the newest user message."""
+    newest_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=None)
+    lean = []
+    for i, event in enumerate(events):
+        if event.get("event") == "bot" and event.get("data"):
+            event = {**event, "data": {}}
+        elif event.get("event") == "user" and i != newest_user and event.get("parse_data"):
+            event = {**event, "parse_data": {}}
+        lean.append(event)
+    return lean
+
+
+def _lean_call_format(self, tracker, domain):
+    result = _lean_call_format.__wrapped__(self, tracker, domain)
+    state = result["tracker"]
+    state["events"] = lean_events(state.get("events") or [])
+    return result

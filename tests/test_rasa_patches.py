@@ -1,6 +1,9 @@
-"""The pinned Rasa patch (app/rasa_patches.py): applies to exactly the Rasa it was written for,
-validates responses as Rasa did, and no longer re-checks the schema on every response."""
+"""The pinned Rasa patches (app/rasa_patches.py): they apply to exactly the Rasa they were written
+for; responses are validated as Rasa did, without re-checking the schema every time; the tracker
+sent to the action server leaves out what no action reads, and nothing an action reads."""
 from __future__ import annotations
+
+import json
 
 import pytest
 from jsonschema import ValidationError
@@ -8,11 +11,25 @@ from jsonschema.validators import validator_for
 
 from app import rasa_patches
 from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa_sdk import Tracker
+
+DOMAIN_YAML = """
+version: "3.1"
+slots:
+  age: {type: any, mappings: [{type: custom}]}
+  district: {type: any, mappings: [{type: custom}]}
+  hukou: {type: any, mappings: [{type: custom}]}
+"""
 
 
 @pytest.fixture
 def patched(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
     assert rasa_patches.apply()
     return RemoteAction("validate_booking_form", None)
 
@@ -42,3 +59,48 @@ def test_the_schema_is_not_checked_again_per_response(patched, monkeypatch):
 def test_applying_twice_patches_once(patched):
     assert rasa_patches.apply()
     assert not hasattr(RemoteAction._validate_action_result.__wrapped__, "__wrapped__")
+    assert not hasattr(RemoteAction._action_call_format.__wrapped__, "__wrapped__")
+
+
+def _tracker():
+    domain = Domain.from_yaml(DOMAIN_YAML)
+    recommendations = {"type": "recommendations", "results": [{"id": "senior_allowance", "reason": "年龄85岁"}] * 50}
+    tracker = DialogueStateTracker.from_events("s1", [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered("我妈85岁", {"name": "inform", "confidence": 0.9}, [{"entity": "age", "value": 85}]),
+        SlotSet("age", 85),
+        ActionExecuted("action_advisor"),
+        BotUttered("好的，记下了", {"custom": recommendations, "buttons": [{"title": "1. 有", "payload": "/affirm"}]}),
+        ActionExecuted("action_forget_me"),
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered("姑苏区", {"name": "inform", "confidence": 0.8}, [{"entity": "district", "value": "姑苏区"}]),
+        SlotSet("district", "姑苏区"),
+        SlotSet("hukou", True),
+    ], domain.slots)
+    return tracker, domain
+
+
+def test_the_tracker_sent_leaves_out_what_no_action_reads(patched):
+    tracker, domain = _tracker()
+    full = RemoteAction._action_call_format.__wrapped__(patched, tracker, domain)
+    lean = patched._action_call_format(tracker, domain)
+    full_events, lean_events = full["tracker"]["events"], lean["tracker"]["events"]
+    assert [(e["event"], e.get("name"), e.get("text")) for e in lean_events] == \
+        [(e["event"], e.get("name"), e.get("text")) for e in full_events]        # every event, in order
+    assert all(not e.get("data") for e in lean_events if e["event"] == "bot")
+    users = [e for e in lean_events if e["event"] == "user"]
+    assert users[0]["parse_data"] == {} and users[-1]["parse_data"]["intent"]["name"] == "inform"
+    assert lean["tracker"]["latest_message"] == full["tracker"]["latest_message"]
+    assert lean["tracker"]["slots"] == full["tracker"]["slots"]
+    assert len(json.dumps(lean)) < len(json.dumps(full)) / 2
+
+
+def test_what_actions_read_is_the_same_in_the_lean_tracker(patched):
+    tracker, domain = _tracker()
+    full = Tracker.from_dict(RemoteAction._action_call_format.__wrapped__(patched, tracker, domain)["tracker"])
+    lean = Tracker.from_dict(patched._action_call_format(tracker, domain)["tracker"])
+    assert lean.slots_to_validate() == full.slots_to_validate() == {"district": "姑苏区", "hukou": True}
+    assert [e.get("name") for e in lean.events_after_latest_restart() if e["event"] == "action"] == \
+        [e.get("name") for e in full.events_after_latest_restart() if e["event"] == "action"]
+    assert lean.latest_message == full.latest_message and lean.latest_action_name == full.latest_action_name
+    assert lean.get_slot("age") == 85 and lean.active_loop == full.active_loop
