@@ -113,8 +113,7 @@ def profile(pid: int, seconds: int, out: Path) -> dict:
     if not total:
         return {"stages": [], "leaf": []}
     return {"stages": [(label, stages[label] / total) for label, _ in STAGES],
-            "leaf": [(name, n / total) for name, n in leaf.most_common(12)], "samples": total,
-            "busy": total / (seconds * 100)}   # py-spy samples 100 times a second
+            "leaf": [(name, n / total) for name, n in leaf.most_common(12)], "samples": total}
 
 
 def _frame_name(frame: str) -> str:
@@ -262,8 +261,7 @@ def render(m: dict, engine: dict, engine_nf: dict, train_s: float, adv: dict, st
     if prof.get("leaf"):
         lines += ["## Where the advisor's Rasa server spends its time (10 users)", "",
                   f"py-spy sampling of the Rasa server process during the 10-user load, only while it holds "
-                  f"the GIL ({prof['samples']} samples: the server computed {prof['busy']:.0%} of the sampled "
-                  "time). By the stage of the turn:", "", "| share | stage |", "|---|---|"]
+                  f"the GIL ({prof['samples']} samples). By the stage of the turn:", "", "| share | stage |", "|---|---|"]
         lines += [f"| {share:.0%} | {label} |" for label, share in prof["stages"]]
         lines += ["", "By the library the CPU was in (self time):", "", "| share | library |", "|---|---|"]
         lines += [f"| {share:.0%} | {name} |" for name, share in prof["leaf"]]
