@@ -163,14 +163,14 @@ class Conversation:
             return "ask_recommendation"
         if answered:
             return "inform"
-        if self._repeated and intent in ("inform", "nlu_fallback", "out_of_scope", "affirm", "deny", None):
-            return "repeat"
         if intent in ("nlu_fallback", "inform", "out_of_scope", None) and self._asks_about_a_policy():
             return "ask_policy"  # "谁能先排上养老院？…" with the classifier unsure: a policy is named
         if intent in ("affirm", "deny") and self._get("offer_open"):
             return "continue" if intent == "affirm" else "decline"
         if intent == "deny" and self._get("continuing"):
             return "decline"  # "算了", "不用了" to an optional question: stop asking
+        if self._repeated and intent in ("inform", "nlu_fallback", "out_of_scope", "affirm", "deny", None):
+            return "repeat"
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"
