@@ -177,6 +177,15 @@ def test_another_answer_than_asked_is_taken_and_the_question_stays(advisor):
     assert "记下了：有苏州户籍" in Chat.texts(reply) and asked_fact(reply) == "district"
 
 
+def test_the_same_facts_said_again_are_heard_and_the_question_stays(advisor):
+    chat = advisor.chat()
+    chat.say("我外婆88岁住相城")
+    reply = chat.say("我外婆88岁 住相城")   # an elder repeating herself, or a message sent twice
+    text = Chat.texts(reply)
+    assert "没听明白" not in text and "已经记下了：年龄88岁，居住地：相城区" in text
+    assert asked_fact(reply) == "hukou"
+
+
 def test_policy_question_mid_way_is_answered_then_resumes(advisor):
     chat = advisor.chat()
     asked = chat.say("我爸82岁")
