@@ -317,7 +317,7 @@ class Conversation:
                 self._note(w["all_asked"])
                 self._show_results(again=True)
         else:
-            self._footer(cards_left=0)
+            self._footer(cards_left=self._cards_left())
 
     def _ask(self, fact: str) -> None:
         text = question(fact, self.subject)
@@ -337,7 +337,7 @@ class Conversation:
                 text += w["skip_hint"]
             self._say((w["resume"] if prefix else "") + text, fact_options(self.asked))
         elif self._get("offer_open") or self.shown is not None:
-            self._footer(cards_left=0)
+            self._footer(cards_left=self._cards_left())
         elif not set(self.profile) - {"subject"}:
             self._note(w["first_question"])
             self._ask(BASICS[0])
@@ -379,6 +379,10 @@ class Conversation:
         self._set("asked_fact", None)
         self._set("continuing", False)
         self._footer(cards_left=len(items) - shown, unverified=any(not i["verified"] for i in page))
+
+    def _cards_left(self) -> int:
+        """Result cards not yet shown: "更多" stays on offer after an answer or an aside."""
+        return max(0, len(recommended(self.results())) - int(self._get("shown_count", 0)))
 
     def _footer(self, cards_left: int, unverified: bool = False) -> None:
         """What else there is: more cards, the questions that would decide the rest, next steps."""

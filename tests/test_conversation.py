@@ -346,3 +346,14 @@ def test_facts_said_again_are_heard_not_misunderstood():
     assert "没听明白" not in text and "已经记下了：年龄88岁，居住地：相城区" in text
     assert "有苏州户口吗" in text and s.slots["asked_fact"] == "hukou" and s.slots.get("not_understood", 0) == 0
     assert reply.payload is None   # nothing changed: no new recommendations payload
+
+
+def test_more_stays_on_offer_after_a_later_answer():
+    s = Session()
+    s.say("我奶奶今年91了 住在张家港 户口也是那边的")
+    reply = s.say("身子骨还硬朗")
+    text = Session.text(reply)
+    assert "多了一项" in text and "回复「更多」查看" in text
+    assert any(b["payload"] == "/more" for m in reply.messages for b in m.get("buttons", []))
+    more = s.say("更多", "more")
+    assert "4." in Session.text(more)
