@@ -436,13 +436,11 @@ class Conversation:
         if self.shown is None:
             self._on_ask_recommendation()
             return
-        start = int(self._get("shown_count", 0))
-        items = recommended(self.results())
-        if start >= len(items):
+        if not self._cards_left():
             self._note(wording()["no_more"])
             self._footer(cards_left=0)
             return
-        self._show_results(start=start)
+        self._show_results(start=int(self._get("shown_count", 0)))
 
     def _on_continue(self) -> None:
         self._set("continuing", True)
