@@ -350,6 +350,9 @@ def test_assessed_with_the_level_said_apart(text, level):
     ("吃饭要人喂，穿衣要人帮，洗澡要人帮，上厕所要人扶，走不动路，下不了床", "完全失能",
      ["进食", "穿衣", "洗澡", "如厕", "室内行走", "上下床"]),
     ("吃饭穿衣都能自己来，洗澡也不需要人帮", "能力完好", []),
+    # dictated, no comma: an earlier 不 does not negate a need said after it
+    ("我爸腿脚不好洗澡要人帮", "轻度失能", ["洗澡"]),
+    ("她眼睛不好使吃饭要人喂", "轻度失能", ["进食"]),
     ("卧床，吃饭要人喂", "重度失能", ["进食"]),         # bed-bound: 重度
     ("卧床，翻身都要人，全靠我们", "完全失能", ["上下床"]),      # …and dependent for everything: 完全
 ])

@@ -193,7 +193,10 @@ class _Lex:
         # someone named between: "洗澡要老伴扶一把", "要村里的人帮着" (tried before the word list)
         # …and its negation, whole, so its verb is not read again as a need ("吃饭不需要人喂")
         gap = r"[^\s" + re.escape(_BREAKS) + r"]{0,5}?"
-        self.cue_re = c("(?P<nohelp>(?:不|没|无|不用|不必)" + _alt(adl["help_need"]) + "?" + gap + _alt(adl["help_verbs"]) + ")"
+        # a need said after the negation is no longer negated: "腿脚不好洗澡要人帮" is a need
+        nohelp_gap = r"(?:(?!" + _alt(adl["help_need"]) + r")[^\s" + re.escape(_BREAKS) + r"]){0,5}?"
+        self.cue_re = c("(?P<nohelp>(?:不|没|无|不用|不必)" + _alt(adl["help_need"]) + "?" + nohelp_gap
+                        + _alt(adl["help_verbs"]) + ")"
                         "|(?P<help>" + _alt(adl["help_need"]) + gap + _alt(adl["help_verbs"]) + ")|" + _alt(self.cue_of))
         self.joiner_only = c(r"^[\s" + "".join(re.escape(j) for j in adl["joiners"] if len(j) == 1) + r"]*$|^\s*"
                              + _alt(adl["joiners"]) + r"\s*$")
