@@ -160,7 +160,9 @@ class ValidateBookingForm(FormValidationAction):
         return []
 
     async def get_validation_events(self, dispatcher, tracker, domain) -> list[EventType]:
-        if _intent(tracker) == "cancel_booking" and tracker.latest_action_name == "action_listen":
+        # "不约了" or "取消" typed at any question (the form runs as the latest action here, so the
+        # intent alone decides: the request has not been filed, nothing else can be cancelled)
+        if _intent(tracker) == "cancel_booking":
             dispatcher.utter_message(text=messages()["stopped"])
             return [SlotSet("booking_kind", None)]  # no kind, no required slots: the form ends
         changed = {k: v for k, v in tracker.slots_to_validate().items()
@@ -188,7 +190,7 @@ class ValidateBookingForm(FormValidationAction):
                 if tracker.latest_action_name == "action_listen":
                     dispatcher.rejected = True  # the form rejects; a rule answers, then the form asks again
                 return []
-            dispatcher.utter_message(text=messages()["not_understood"])
+            dispatcher.utter_message(text=messages()["not_understood"] + messages()["stop_hint"])
             return [SlotSet("not_understood", (tracker.get_slot("not_understood") or 0) + 1)]
         return events
 

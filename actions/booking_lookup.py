@@ -105,7 +105,8 @@ class ValidateLookupForm(FormValidationAction):
             if tracker.latest_action_name == "action_listen":
                 dispatcher.rejected = True  # the form rejects; a rule switches to the request or answers
             return []
-        if not events and tracker.get_slot("requested_slot"):
+        # only a question of this form: switching here from a booking leaves its requested slot
+        if not events and tracker.get_slot("requested_slot") in LOOKUP_SLOTS:
             dispatcher.utter_message(text=messages()["not_understood"])
             return self._retry(dispatcher, tracker.get_slot("requested_slot"), tries)
         return events

@@ -86,6 +86,21 @@ def test_past_date_is_refused_with_reason(advisor):
     assert "已经过去了" in Chat.texts(reply)
 
 
+def test_a_request_started_by_mistake_shows_the_way_out(advisor):
+    chat = advisor.chat()
+    chat.say("帮我约个能力评估")
+    reply = chat.say("直接告诉我结果")     # not a date: the way out is shown with the re-ask
+    assert "没听明白" in Chat.texts(reply) and "不约了" in Chat.texts(reply)
+    assert "不提交了" in Chat.texts(chat.say("不约了"))
+
+
+def test_asking_a_status_at_the_summary_is_answered_not_misunderstood(advisor):
+    chat = advisor.chat()
+    book_bath(chat, "13955550123")
+    reply = chat.say("我排到第几了")
+    assert "没听明白" not in Chat.texts(reply) and "还没有提交过" in Chat.texts(reply)
+
+
 def test_bad_phone_is_refused(advisor):
     chat = advisor.chat()
     chat.say("预约上门助餐")
