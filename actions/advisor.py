@@ -1,4 +1,6 @@
-"""The advisor's one action per user turn (rules route every message here, see data/rules.yml).
+"""The advisor's one action per user turn (rules route every message here, see data/rules.yml),
+requests (bookings, status checks) included: they are tasks of the conversation
+(actions/requests.py), not Rasa forms.
 
 It reads what the NLU pipeline understood (actions/turn.py), lets the conversation decide
 (actions/conversation.py) and turns the decision into messages and slot events. One action
@@ -15,13 +17,10 @@ from . import kb_access
 from .conversation import Conversation
 from .turn import latest_turn
 
-FORMS = {"booking_form", "lookup_form"}
-
-
 def conversation_for(tracker: Tracker) -> Conversation:
-    in_form = (tracker.active_loop or {}).get("name") in FORMS
     return Conversation(tracker.slots, latest_turn(tracker), kb_access.kb(), kb_access.search(),
-                        kb_access.today(), in_form=in_form)
+                        kb_access.today(), sender_id=tracker.sender_id,
+                        metadata=(tracker.latest_message or {}).get("metadata"))
 
 
 def send(dispatcher: CollectingDispatcher, reply) -> list:

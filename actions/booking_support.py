@@ -10,15 +10,15 @@ import yaml
 
 from storage.bookings import BookingStore
 from storage.db import migrated_engine
-from storage.masking import mask_phone
+from storage.masking import mask_name, mask_phone
 from storage.settings import Settings
 
 FIELDS_FILE = Path(__file__).with_name("booking_fields.yml")
 INTENT_KIND = {"book_service": "home_service", "apply_waitlist": "waitlist",
                "request_assessment": "assessment", "book_advisor": "advisor"}
-BOOKING_SLOTS = ("booking_kind", "service_type", "booking_date", "time_slot", "address", "addressed_as", "phone",
-                 "relationship", "preferred_place", "booking_confirmed", "booking_change",
-                 "booking_changing", "booking_reference")
+BOOKING_SLOTS = ("booking_kind", "service_type", "booking_date", "time_slot", "address", "addressed_as", "elder_name",
+                 "phone", "relationship", "preferred_place", "booking_confirmed", "booking_change",
+                 "booking_changing", "booking_reference", "task_field")
 WEEKDAYS = "一二三四五六日"
 
 
@@ -53,6 +53,8 @@ def describe_field(field: str, value) -> str:
         return describe_date(value)
     if field == "phone":
         return mask_phone(value)
+    if field == "elder_name":
+        return mask_name(value)
     return str(value)
 
 

@@ -22,6 +22,9 @@ from policy_kb.engine import evaluate, next_fact
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 
+from understanding.booking_parsing import parse_reference
+
+from .booking_support import INTENT_KIND
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, next_step_buttons, numbered,
@@ -54,9 +57,14 @@ PROBLEM_FACT = {"age_out_of_range": "age", "id_number_invalid": "age", "birth_da
                 "birth_date_invalid": "age", "care_score_out_of_range": "care_level",
                 "disability_grade_invalid": "disability_grade"}
 MAX_MISSES = 3      # then the question is skipped: an elder is never stuck on one question
+MAX_ASKS = 2        # no question is asked more than twice in a row (advice and requests alike)
+REQUEST_INTENTS = set(INTENT_KIND)          # book_service, apply_waitlist, request_assessment, book_advisor
+LOOKUP_INTENTS = {"check_status", "cancel_booking"}
+# Inside a request: turns answered by the advisor's own handlers, then the request's question again.
+ASIDES = {"ask_policy", "help", "more", "ask_recommendation", "what_if", "greet", "thank", "out_of_scope"}
 # Conversation bookkeeping kept in slots (besides the fact slots).
 STATE_SLOTS = ("asked_fact", "offer_open", "continuing", "shown_results", "shown_count", "last_policy",
-               "not_understood", "care_estimated", "speaker_relation", "subject")
+               "not_understood", "care_estimated", "speaker_relation", "subject", "question_key", "question_times")
 
 
 @dataclass
@@ -68,10 +76,12 @@ class Reply:
 
 class Conversation:
     def __init__(self, slots: Mapping[str, Any], turn: Turn, kb: KnowledgeBase, search: PolicySearch,
-                 today: dt.date, in_form: bool = False):
+                 today: dt.date, sender_id: str = "", metadata: Mapping | None = None):
         self.slots = dict(slots)
         self.turn, self.kb, self.search, self.today = turn, kb, search, today
-        self.in_form = in_form      # a booking form is active: it asks its own next question
+        self.sender_id, self.metadata = sender_id, metadata or {}
+        self.in_form = False        # a request is open: it asks its own next question after an aside
+        self._posed = False         # a question was asked in this reply
         self.profile = known_profile(self.slots)
         self.skipped = dont_know_facts(self.slots)
         self.reply = Reply()
@@ -104,6 +114,23 @@ class Conversation:
     def shown(self) -> dict | None:
         return self.slots.get("shown_results")
 
+    @property
+    def words(self) -> dict:
+        return wording()
+
+    # --- one rule for every question: how often it was asked in a row -------------------------
+    def times_asked(self, key: str) -> int:
+        """How many times in a row the question `key` ("fact:age", "request:phone") was asked."""
+        return int(self.slots.get("question_times") or 0) if self.slots.get("question_key") == key else 0
+
+    def pose(self, key: str) -> int:
+        """Count one more asking of `key`; callers ask at most MAX_ASKS times in a row, then move on."""
+        times = self.times_asked(key) + 1
+        self._set("question_key", key)
+        self._set("question_times", times)
+        self._posed = True
+        return times
+
     # --- output ------------------------------------------------------------------------------------
     def _note(self, text: str) -> None:
         if text:
@@ -130,10 +157,100 @@ class Conversation:
     # --- the turn ---------------------------------------------------------------------------------
     def respond(self) -> Reply:
         self._take_subject()
+        task = self._task()
+        if task is not None or self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
+            self._respond_to_request(task)
+        else:
+            self._respond_to_advice()
+        self._flush()
+        if not self._posed and self.slots.get("question_key"):
+            self._set("question_key", None)   # nothing asked now: the count starts again
+            self._set("question_times", 0)
+        if self._profile_changed or self.reply.payload is not None:
+            self._attach_payload()
+        return self.reply
+
+    # --- requests: tasks this one decision advances ------------------------------------------------------
+    def _task(self):
+        from .requests import BookingRequest, Lookup
+        if self.slots.get("booking_kind") and not self.slots.get("booking_reference"):
+            return BookingRequest(self)
+        if self.slots.get("lookup_purpose"):
+            return Lookup(self)
+        return None
+
+    def _respond_to_request(self, task) -> None:
+        from .requests import BookingRequest, Lookup
+        turn, intent = self.turn, self.turn.intent
+        self.in_form = True
+        stated, skipped, problem = self._read_answer()
+        problem = turn.problems[0] if turn.problems else problem
+        new = {k: v for k, v in stated.items() if not (problem and k == PROBLEM_FACT.get(problem))}
+        changed = self._accept(new)
+        if skipped:
+            self._skip(skipped)
+        if problem:
+            self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
+        if isinstance(task, BookingRequest) and intent == "cancel_booking" and not parse_reference(turn.text):
+            task.stop()   # "不约了", "取消" at any question: the request was never filed
+            self.in_form = False
+            return
+        if intent in REQUEST_INTENTS and not (isinstance(task, BookingRequest) and INTENT_KIND[intent] == task.kind):
+            if isinstance(task, Lookup):
+                task.close()
+            BookingRequest(self).start(intent)   # a request of another kind replaces this one
+            self._after_request()
+            return
+        if intent in LOOKUP_INTENTS and (task is None or isinstance(task, BookingRequest)):
+            if isinstance(task, BookingRequest):
+                self._note(wording()["request_left"])
+                task._close()
+            Lookup(self).start(intent)
+            return
+        if task is None:
+            if intent in REQUEST_INTENTS:
+                BookingRequest(self).start(intent)
+                self._after_request()
+            return
+        answered = task.read()
+        if answered or problem or getattr(task, "filled_other", False):
+            task.ask_next()
+        elif intent in ASIDES:
+            getattr(self, f"_on_{intent}")()   # answered as anywhere, then the request's question again
+            task.ask_next()
+        elif changed or (stated and not changed):
+            if stated and not changed:
+                self._note(wording()["already_noted"].format(
+                    facts="，".join(describe_value(k, v) for k, v in stated.items())))
+            task.ask_next()
+        else:
+            task.ask_next(missed=True)
+        if isinstance(task, BookingRequest):
+            self._after_request()
+
+    def _after_request(self) -> None:
+        """A request just filed: the results are offered, so a family who asked for a visit first
+        still hears what the elder qualifies for."""
+        if self._task() is not None or not self.slots.get("booking_reference"):
+            return
+        self.in_form = False
+        self._flush()
+        if self.shown is not None:
+            return
+        nxt = self._next_basic()
+        if nxt:
+            self._note(wording()["results_after_request"])
+            self._ask(nxt)
+        else:
+            self._show_results()
+
+    # --- advice ----------------------------------------------------------------------------------------
+    def _respond_to_advice(self) -> None:
         stated, skipped, problem = self._read_answer()
         problem = self.turn.problems[0] if self.turn.problems else problem
         if problem:
-            return self._problem(problem, stated)
+            self._problem(problem, stated)
+            return
         changed = self._accept(stated)
         if skipped:
             self._skip(skipped)
@@ -148,10 +265,6 @@ class Conversation:
         if intent not in ("not_understood", "out_of_scope"):
             self._set("not_understood", 0)
         handler()
-        self._flush()
-        if self._profile_changed or self.reply.payload is not None:
-            self._attach_payload()
-        return self.reply
 
     def _intent(self, answered: bool) -> str:
         turn, intent = self.turn, self.turn.intent
@@ -265,7 +378,7 @@ class Conversation:
         self._set(fact, DONT_KNOW)
         self._note(wording()["dont_know_noted"])
 
-    def _problem(self, problem: str, stated: dict) -> Reply:
+    def _problem(self, problem: str, stated: dict) -> None:
         """An impossible value is refused and nothing already stored changes: new facts said
         with it are kept ("身份证… 相城黄桥 独居"), then the question that value answers is asked."""
         self._accept({k: v for k, v in stated.items() if k not in self.profile and k != PROBLEM_FACT.get(problem)})
@@ -275,10 +388,6 @@ class Conversation:
             self._ask(fact)
         else:
             self._resume(prefix=False)
-        self._flush()
-        if self._profile_changed:
-            self._attach_payload()
-        return self.reply
 
     # --- where the conversation goes next -------------------------------------------------------------
     def _next_basic(self) -> str | None:
@@ -319,9 +428,18 @@ class Conversation:
         else:
             self._footer(cards_left=self._cards_left())
 
-    def _ask(self, fact: str) -> None:
-        text = question(fact, self.subject)
-        if self._get("not_understood", 0) >= 2:
+    def _ask(self, fact: str, prefix: str = "") -> None:
+        """Ask about a fact — at most twice in a row: the third time it is skipped and the
+        conversation goes on, so nobody is ever stuck on one question."""
+        if self.times_asked(f"fact:{fact}") >= MAX_ASKS:
+            self._set("not_understood", 0)
+            self._skip(fact)
+            self._set("asked_fact", None)
+            self._progress()
+            return
+        times = self.pose(f"fact:{fact}")
+        text = prefix + question(fact, self.subject)
+        if times >= MAX_ASKS or self._get("not_understood", 0) >= 2:
             text += wording()["skip_hint"]
         self._say(text, fact_options(fact))
         self._set("asked_fact", fact)
@@ -332,10 +450,7 @@ class Conversation:
             return  # the booking form asks its own question next
         w = wording()
         if self.asked:
-            text = question(self.asked, self.subject)
-            if self._get("not_understood", 0) >= 2:
-                text += w["skip_hint"]
-            self._say((w["resume"] if prefix else "") + text, fact_options(self.asked))
+            self._ask(self.asked, prefix=w["resume"] if prefix else "")
         elif self._get("offer_open") or self.shown is not None:
             self._footer(cards_left=self._cards_left())
         elif not set(self.profile) - {"subject"}:
@@ -477,7 +592,8 @@ class Conversation:
             return
         policy = self.kb.get(policy_id)
         result = next(r for r in self.results() if r.id == policy_id)  # the turn's one evaluation
-        lines = answer_lines(policy, result, aspect, self.subject, bool(set(self.profile) - {"subject"}))
+        lines = answer_lines(policy, result, aspect, self.subject, bool(set(self.profile) - {"subject"}),
+                             today=self.today)
         self._say("\n".join(lines))
         if not policy.verified:
             self._say(w["final_word"])

@@ -5,7 +5,7 @@ The actions only talk; the removal itself is done by the REST channel right afte
 conversation's own events are deleted too, with nothing written after them.
 """
 from rasa_sdk import Action
-from rasa_sdk.events import ActiveLoop, Restarted, SlotSet
+from rasa_sdk.events import Restarted, SlotSet
 
 from .render import numbered, payload, wording
 
@@ -20,7 +20,8 @@ class ActionForgetMe(Action):
         w = wording()["forget"]
         dispatcher.utter_message(text=w["ask"], buttons=numbered([(w["confirm"], payload("forget_me_confirm")),
                                                                   (w["keep"], payload("deny"))]))
-        return [ActiveLoop(None), SlotSet("requested_slot", None)]   # a booking in progress stops
+        # a request in progress stops: nothing half-filed is kept
+        return [SlotSet(name, None) for name in ("booking_kind", "task_field", "lookup_purpose", "question_key")]
 
 
 class ActionForgetMeConfirm(Action):

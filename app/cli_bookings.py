@@ -122,7 +122,7 @@ def cmd_show(args) -> int:
         ("提交人", _filer(booking)),
         ("联系电话", d["phone"]), ("服务项目", booking.service_type),
         ("日期", " ".join(x for x in (d["booking_date"], booking.time_slot) if x) or None),
-        ("地址", booking.address), ("称呼", booking.addressed_as), ("区（市）", booking.district), ("意向机构", booking.institution),
+        ("地址", booking.address), ("称呼", booking.addressed_as), ("老人姓名", booking.elder_name), ("区（市）", booking.district), ("意向机构", booking.institution),
         ("优先级", f"第 {booking.priority_tier} 级" if booking.priority_tier else None),
         ("老人资料", json.dumps(booking.profile, ensure_ascii=False) if booking.profile else None),
         ("备注", d["note"]), ("会话", booking.sender_id),

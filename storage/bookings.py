@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from policy_kb.facts import ProfileError, load_facts, validate_profile
 
 from policy_kb import clock
-from storage.masking import mask_ids, mask_phone, mask_text, normalize_phone
+from storage.masking import mask_ids, mask_name, mask_phone, mask_text, normalize_phone
 from storage.tables import booking_events as events_table
 from storage.tables import bookings as table
 
@@ -37,7 +37,7 @@ KIND_LABELS = {"home_service": "居家服务预约", "waitlist": "公办养老�
 STATUS_LABELS = {"submitted": "已提交，等待确认", "confirmed": "已确认", "declined": "未通过",
                  "cancelled": "已取消", "admitted": "已安排入住"}
 SERVICE_TYPES = ("助餐", "助浴", "助洁", "助医", "康复护理", "夜间照护", "上门评估")
-TIME_SLOTS = ("上午", "下午", "晚上")
+TIME_SLOTS = ("上午", "下午", "晚上", "不限")   # 不限: "都行", staff agree the time by phone
 FILED_BY = ("self", "relative", "operator")
 ACTORS = ("user", "staff", "system")
 PRIORITY_TIERS = range(1, 6)  # public_care_home_waitlist: 1 特困 … 5 everyone else
@@ -80,6 +80,7 @@ class Booking:
     profile: dict | None
     note: str | None
     filed_by_operator: int | None = None
+    elder_name: str | None = None      # 王秀英: personal data, masked when shown (王*英)
     personal_removed_at: dt.datetime | None = None   # eldercare privacy forget, or the retention
 
     @classmethod
@@ -98,6 +99,7 @@ class Booking:
                    kind_label=KIND_LABELS[self.kind], status_label=STATUS_LABELS[self.status])
         if masked:
             out["phone"] = mask_phone(self.phone)
+            out["elder_name"] = mask_name(self.elder_name) if self.elder_name else self.elder_name
             out["note"] = mask_text(self.note) if self.note else self.note
         return out
 
@@ -163,7 +165,7 @@ class BookingStore:
     def submit(self, *, kind, sender_id, filed_by, relationship, phone, idempotency_key,
                service_type=None, booking_date=None, time_slot=None, address=None, addressed_as=None,
                district=None, institution=None, priority_tier=None, profile=None, note=None,
-               filed_by_operator=None, today=None) -> tuple[Booking, bool]:
+               filed_by_operator=None, today=None, elder_name=None) -> tuple[Booking, bool]:
         """File a booking; returns (booking, created). A repeated idempotency_key returns the first."""
         values = self._validate(
             kind=kind, sender_id=sender_id, filed_by=filed_by, relationship=relationship, phone=phone,
@@ -171,6 +173,7 @@ class BookingStore:
             time_slot=time_slot, address=address, addressed_as=addressed_as, district=district,
             institution=institution, priority_tier=priority_tier, profile=profile, note=note, today=today)
         values["filed_by_operator"] = filed_by_operator
+        values["elder_name"] = _text(elder_name, 32)
         existing = self._find(table.c.idempotency_key == idempotency_key)
         if existing:  # the common retry: no insert, no constraint error
             return existing, False

@@ -69,6 +69,16 @@ def mask_phone(phone: str) -> str:
     return f"{canonical[:3]}****{canonical[-4:]}"
 
 
+def mask_name(name: str) -> str:
+    """王*英 / 欧阳**: keeps the family name and, for three characters or more, the last one."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def mask_id(id_number: str) -> str:
     """3205**********1234: keeps the first four (the city) and the last four characters."""
     chars = unicodedata.normalize("NFKC", id_number).replace(" ", "").upper()

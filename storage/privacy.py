@@ -42,7 +42,7 @@ class Removed:
 def _strip_bookings(conn, where) -> int:
     now = dt.datetime.now(dt.timezone.utc)
     return conn.execute(update(bookings).where(where, bookings.c.personal_removed_at.is_(None)).values(
-        phone="", address=None, addressed_as=None, profile=None, note=None, personal_removed_at=now)).rowcount
+        phone="", address=None, addressed_as=None, elder_name=None, profile=None, note=None, personal_removed_at=now)).rowcount
 
 
 def _forget_calls(conn, where) -> int:

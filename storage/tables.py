@@ -39,6 +39,7 @@ bookings = Table(
     Column("time_slot", String(8), nullable=True),
     Column("address", Text, nullable=True),
     Column("addressed_as", String(32), nullable=True),   # 王阿姨: how to greet the elder at the door
+    Column("elder_name", String(32), nullable=True),     # 王秀英: when given (masked when shown)
     Column("phone", String(32), nullable=False),
     Column("district", String(32), nullable=True),
     Column("institution", String(200), nullable=True),

@@ -311,3 +311,85 @@ def parse_addressed_as(text: str) -> tuple[str | None, bool]:
     if s.endswith(_HONORIFICS) and len(s) >= 2 or re.fullmatch(r"老[\u4e00-\u9fff]|[\u4e00-\u9fff]老", s):
         return s, False
     return None, len(s) in (2, 3)
+
+
+# ---------------------------------------------------------------- the elder's name
+
+# Common family names (the 100 most frequent and the compound ones): a name is told apart from
+# any other 2–4 characters ("都行", "不知道") by its first character(s).
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+                "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
+                "向汤殷缪费倪蒯浦华包季施翁屠尤盛陶鲍柏俞戚邢钮祝凌糜")
+_COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "夏侯", "令狐")
+_NAME_LEAD = re.compile(r"^(?:(?:老人家?|她|他|我|我妈|我爸|我母亲|我父亲|老人的?)?(?:的名字|名字)?(?:叫做|叫|是))")
+_NAME_INSIDE = re.compile(r"(?:名字|姓名)(?:叫做|叫|是)?[:：]?([\u4e00-\u9fff]{2,4})|(?:她|他|我妈|我爸|老人家?|我|母亲|父亲)叫([\u4e00-\u9fff]{2,4})")
+
+
+def looks_like_name(s: str) -> bool:
+    if s.startswith(_COMPOUND_SURNAMES):
+        return 3 <= len(s) <= 4
+    return 2 <= len(s) <= 3 and s[0] in _SURNAMES and not s.endswith(_HONORIFICS) \
+        and not re.search(r"[的了吧吗呢啊呀么都不没是在有]", s[1:])
+
+
+def parse_name(text: str) -> tuple[str | None, str | None]:
+    """(form of address, the elder's full name): "叫她王阿姨吧" -> ("王阿姨", None); "王秀英" ->
+    (None, "王秀英"); "她叫王秀英，叫王阿姨就行" -> ("王阿姨", "王秀英"). A home visit needs only the
+    first; a care-home application needs the name."""
+    s = _compact(text)
+    name = None
+    inside = _NAME_INSIDE.search(s)
+    if inside:
+        candidate = (inside[1] or inside[2]).rstrip("吧呀啊哦嘛")
+        candidate = re.split(r"[叫喊称,，。]", candidate)[0]
+        if looks_like_name(candidate):
+            name = candidate
+    address = None
+    for part in re.split(r"[,，。;；、]|就行|就可以", s):
+        if not part:
+            continue
+        value, full = parse_addressed_as(part)
+        if value and not (name and value == name):
+            address = address or value
+        elif name is None:
+            bare = _NAME_LEAD.sub("", part.rstrip("吧呀啊哦嘛就行。.!！"))
+            if looks_like_name(bare):
+                name = bare
+    return address, name
+
+
+# ---------------------------------------------------------------- "any time will do"
+
+_ANY_TIME = re.compile(r"都行|都可以|都好|随便|随意|无所谓|哪天都|什么时候都|啥时候都|几点都|看你们|你们定|你们安排|"
+                       r"听你们的|越快越好|越早越好|尽快|尽早|最早|早点|快点|马上|不限|没要求|没有要求|都方便")
+
+
+def any_time(text: str) -> bool:
+    """"都行", "随便", "越快越好": any slot will do, and the earliest date."""
+    return bool(_ANY_TIME.search(_compact(text)))
+
+
+# ---------------------------------------------------------------- a whole request in one message
+
+_ADDRESS_START = re.compile(r"(?:地址(?:是|在)?|住址(?:是|在)?|家住|住在|家在|上门到)[:：]?")
+# where an address dictated without punctuation ends: the next thing said
+_ADDRESS_STOP = re.compile(r"[,，。;；!！?？]|电话|手机|联系|号码|打我|[今明后]天|下周|星期|礼拜|上午|下午|晚上|"
+                           r"她叫|他叫|老人叫|名字|姓名|我是|谢谢")
+_ADDRESS_TAIL = re.compile(r"(?:\d+|[一二三四五六七八九十百零]+)(?:号|栋|幢|室|楼|单元|弄|组|巷)|村|小区|苑|花园|新村|大厦|公寓|路|街|巷|弄")
+
+
+def find_address(text: str) -> str | None:
+    """The address in a dictated request ("…地址是园区星海街200号12栋302电话139…"): from its lead
+    word to the next thing said; None unless it looks like an address."""
+    s = to_halfwidth(text or "")
+    m = _ADDRESS_START.search(s)
+    if not m:
+        return None
+    rest = s[m.end():]
+    stop = _ADDRESS_STOP.search(rest)
+    address = rest[:stop.start()] if stop else rest
+    # a phone number run straight after the house number: "302 13912345678"
+    address = re.split(r"\s*1[3-9]\d{9}|\s*0\d{2,3}-?\d{7,8}", address)[0].strip(" :：")
+    if len(address) >= 4 and _ADDRESS_TAIL.search(address):
+        return address[:200]
+    return None
