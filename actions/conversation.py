@@ -24,7 +24,7 @@ from policy_kb.search import PolicySearch
 
 from understanding.booking_parsing import parse_reference
 
-from .booking_support import INTENT_KIND
+from .booking_support import INTENT_KIND, messages as request_words
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, next_step_buttons, numbered,
@@ -201,9 +201,13 @@ class Conversation:
             BookingRequest(self).start(intent)   # a request of another kind replaces this one
             self._after_request()
             return
+        if intent in LOOKUP_INTENTS and isinstance(task, BookingRequest) and not parse_reference(turn.text):
+            self._note(request_words()["not_filed_yet"])   # "我排到第几了" before confirming: this one
+            task.ask_next()
+            return
         if intent in LOOKUP_INTENTS and (task is None or isinstance(task, BookingRequest)):
             if isinstance(task, BookingRequest):
-                self._note(wording()["request_left"])
+                self._note(request_words()["request_left"])
                 task._close()
             Lookup(self).start(intent)
             return
@@ -214,6 +218,10 @@ class Conversation:
             return
         answered = task.read()
         if answered or problem or getattr(task, "filled_other", False):
+            task.ask_next()
+        elif intent in ("ask_recommendation", "more") and not set(self.profile) - {"subject"}:
+            # nothing known yet: no second question beside the request's; results come after it
+            self._note(wording()["results_after_request_first"])
             task.ask_next()
         elif intent in ASIDES:
             getattr(self, f"_on_{intent}")()   # answered as anywhere, then the request's question again

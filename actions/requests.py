@@ -141,7 +141,7 @@ class BookingRequest:
             address = find_address(text)
             if address:
                 c._set("address", address)
-        if "phone" in fields and not self.get("phone") and open_field != "phone" and len(text) > 11:
+        if "phone" in fields and not self.get("phone") and open_field != "phone" and len(text) >= 11:
             phone = parse_phone(text)
             if phone:
                 c._set("phone", phone)

@@ -26,9 +26,10 @@ class Turn:
     hypothetical: dict = field(default_factory=dict)   # "如果评上中度失能" (never stored)
     estimated: set = field(default_factory=set)        # facts whose value is our estimate
     readings: dict = field(default_factory=dict)       # how a short reply answers each question
-    cues: set = field(default_factory=set)             # dont_know, impatient, ask_amount …
+    cues: set = field(default_factory=set)             # dont_know, impatient, correction, incomplete, ask_amount …
     problems: list = field(default_factory=list)
     relation: str | None = None                        # 我妈 -> 子女
+    age_range: tuple | None = None                     # "八十出头" -> (80, 83): a vague age, never stored as age
     entities: dict = field(default_factory=dict)       # every entity by name (booking buttons …)
 
     @property
@@ -69,8 +70,16 @@ def turn_from_message(message: dict) -> Turn:
         cues=set(message.get("cues") or []),
         problems=[p for p in message.get("fact_problems") or [] if p in PROBLEMS],
         relation=message.get("speaker_relation"),
+        age_range=_age_range(message.get("age_range")),
         entities=entities,
     )
+
+
+def _age_range(value) -> tuple | None:
+    """[lo, hi] from the message (JSON has no tuples) -> (lo, hi); anything else -> None."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return int(value[0]), int(value[1])
+    return None
 
 
 def latest_turn(tracker: Tracker) -> Turn:

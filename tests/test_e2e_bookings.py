@@ -89,8 +89,9 @@ def test_past_date_is_refused_with_reason(advisor):
 def test_a_request_started_by_mistake_shows_the_way_out(advisor):
     chat = advisor.chat()
     chat.say("帮我约个能力评估")
-    reply = chat.say("直接告诉我结果")     # not a date: the way out is shown with the re-ask
-    assert "没听明白" in Chat.texts(reply) and "不约了" in Chat.texts(reply)
+    reply = chat.say("直接告诉我结果")     # not a date: said why, the way out shown with the re-ask
+    assert "先把这个预约办好" in Chat.texts(reply) and "不约了" in Chat.texts(reply)
+    assert "多大岁数" not in Chat.texts(reply)      # one question at a time
     assert "不提交了" in Chat.texts(chat.say("不约了"))
 
 
@@ -98,7 +99,8 @@ def test_asking_a_status_at_the_summary_is_answered_not_misunderstood(advisor):
     chat = advisor.chat()
     book_bath(chat, "13955550123")
     reply = chat.say("我排到第几了")
-    assert "没听明白" not in Chat.texts(reply) and "还没有提交过" in Chat.texts(reply)
+    assert "没听明白" not in Chat.texts(reply) and "还没有提交" in Chat.texts(reply)
+    assert "请核对" in Chat.texts(reply)        # the request is still there, to confirm
 
 
 def test_bad_phone_is_refused(advisor):
@@ -126,13 +128,14 @@ def test_waitlist_application_gets_reference_and_queue_position(advisor):
     chat = advisor.chat()
     chat.say("我妈今年82岁，住在相城区，有苏州户口")
     reply = answer_until_summary(chat, chat.say("帮我妈申请公办养老院排队"),
-                                 ["低保户", "好几样都要人帮", "不是", "相城区", "13811112222", "女儿"])
+                                 ["低保户", "好几样都要人帮", "不是", "她叫张桂兰", "相城区", "13811112222", "女儿"])
     done = chat.say(button(reply, "确认"))
     text = Chat.texts(done)
     reference = REFERENCE.search(text).group()
     assert reference.startswith("LH-") and "排在第" in text
     booking = store_of(advisor).get(reference)
     assert booking.priority_tier == 2   # 低保 and 中度失能
+    assert booking.elder_name == "张桂兰" and "张桂兰" not in Chat.texts(reply)   # the summary shows 张*兰
 
 
 def test_status_from_another_conversation_needs_the_phone(advisor):
@@ -193,7 +196,7 @@ def test_twenty_concurrent_waitlist_confirmations_store_one(advisor):
     for _ in range(20):
         chat = advisor.chat()
         chat.say("我妈今年82岁，住在相城区，有苏州户口，低保户，半失能，不是失独家庭")
-        reply = answer_until_summary(chat, chat.say("帮她申请公办养老院排队"), ["相城区", phone, "女儿"])
+        reply = answer_until_summary(chat, chat.say("帮她申请公办养老院排队"), ["张桂兰", "相城区", phone, "女儿"])
         chats.append(chat)
         numbers.append(button(reply, "确认"))
     with concurrent.futures.ThreadPoolExecutor(20) as pool:
