@@ -9,3 +9,8 @@ CHINA = dt.timezone(dt.timedelta(hours=8))
 
 def today() -> dt.date:
     return dt.datetime.now(CHINA).date()
+
+
+def date_words(day: dt.date) -> str:
+    """A date as people say it: 2026年12月31日."""
+    return f"{day.year}年{day.month}月{day.day}日"

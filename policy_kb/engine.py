@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
+from .clock import date_words
 from .facts import validate_profile
 from .kb import KnowledgeBase
 from .rules import FALSE, POSSIBLE, TRUE, UNKNOWN
@@ -43,9 +44,9 @@ class Result:
 
 def _window(policy: Policy, as_of: dt.date):
     if policy.valid_from and as_of < policy.valid_from:
-        return f"这项政策{policy.valid_from.isoformat()}才开始，现在还没开始"
+        return f"这项政策{date_words(policy.valid_from)}才开始，现在还没开始"
     if policy.valid_to and as_of > policy.valid_to:
-        return f"这项政策已于{policy.valid_to.isoformat()}结束"
+        return f"这项政策已于{date_words(policy.valid_to)}结束"
     return None
 
 

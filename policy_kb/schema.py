@@ -11,7 +11,7 @@ from .rules import RuleError, compile_condition, conjoin as _conjoin
 REQUIRED = ("id", "name", "summary", "benefit", "apply", "sources", "verified", "eligibility")
 OPTIONAL = ("aliases", "amount", "valid_from", "valid_to", "districts", "related",
             "priority_tiers", "rank", "next_step", "category")
-APPLY_KEYS = ("where", "steps", "documents", "contact")
+APPLY_KEYS = ("where", "steps", "documents", "contact", "processing_time")
 AMOUNT_KEYS = ("value", "unit", "note")
 
 
@@ -127,8 +127,9 @@ def compile_policy(data: Any, facts: Mapping[str, Fact], expected_id: str | None
     _text(apply, "where", "apply.where")
     _str_list(apply.get("steps"), "apply.steps")
     _str_list(apply.get("documents"), "apply.documents")
-    if apply.get("contact") is not None:
-        _text(apply, "contact", "apply.contact")
+    for key in ("contact", "processing_time"):  # processing_time: only what a source says, never a guess
+        if apply.get(key) is not None:
+            _text(apply, key, f"apply.{key}")
 
     amount = data.get("amount")
     if amount is not None:

