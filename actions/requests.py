@@ -350,9 +350,10 @@ class BookingRequest:
         if choices and field == "phone":
             text, options = msg["phone_choices"], [(msg["phone_retry"], payload("inform")),
                                                    (msg["stop_button"], payload("cancel_booking"))]
-        elif choices:
+        elif choices:   # the third time: only the numbered choices, and the way out among them
+            text = msg["choose_number"].format(label=spec()["fields"][field]["label"])
             options.append((msg["stop_button"], payload("cancel_booking")))
-        c._say(text + hint, options)
+        c._say(text + ("" if choices else hint), options)
 
     def summary_lines(self) -> list[str]:
         fields = spec()["fields"]

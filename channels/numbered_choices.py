@@ -1,5 +1,5 @@
 """Typing an option's number works like tapping its button: "2" picks the second button of the
-advisor's last reply.
+advisor's last reply; typing its words ("好，继续回答", "确认提交") does too.
 
 The buttons are read from the conversation itself (the tracker's last bot messages), not from
 a memory of this process: any Rasa instance behind a load balancer resolves the number the
@@ -7,22 +7,47 @@ same way, and a restart forgets nothing.
 """
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from understanding.choices import choice_number
 
+MAX_TITLE = 16    # longer messages are never a button's words
+_NUMBER = re.compile(r"^\s*\d+\.\s*")
+_NOISE = re.compile(r"[\s，,。.!！、~～]+")
 
-def last_buttons(events: Iterable) -> list[str]:
-    """The payloads of the buttons in the bot messages after the user's last message."""
-    payloads: list[str] = []
+
+def _buttons(events: Iterable) -> list[dict]:
+    buttons: list[dict] = []
     for event in reversed(list(events)):
         name = getattr(event, "type_name", None)
         if name == "user":
             break
         if name == "bot":
-            buttons = (getattr(event, "data", None) or {}).get("buttons") or []
-            payloads[:0] = [b.get("payload", "") for b in buttons]
-    return payloads
+            buttons[:0] = (getattr(event, "data", None) or {}).get("buttons") or []
+    return buttons
+
+
+def last_buttons(events: Iterable) -> list[str]:
+    """The payloads of the buttons in the bot messages after the user's last message."""
+    return [b.get("payload", "") for b in _buttons(events)]
+
+
+def may_name_a_button(text: str) -> bool:
+    return choice_number(text) is not None or len(_NOISE.sub("", text or "")) <= MAX_TITLE
+
+
+def resolve_typed(text: str, events: Iterable) -> str:
+    """A typed number or a button's own words stand for its payload; anything else is unchanged."""
+    buttons = _buttons(events)
+    resolved = resolve(text, [b.get("payload", "") for b in buttons])
+    if resolved != text:
+        return resolved
+    said = _NOISE.sub("", text)
+    for b in buttons:
+        if said and _NOISE.sub("", _NUMBER.sub("", b.get("title", ""))) == said:
+            return b.get("payload", "") or text
+    return text
 
 
 def resolve(text: str, payloads: list[str]) -> str:

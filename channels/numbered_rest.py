@@ -19,9 +19,8 @@ from storage.db import migrated_engine
 from storage.masking import install as install_log_masking
 from storage.privacy import forget
 from storage.settings import Settings
-from understanding.choices import choice_number
 
-from .numbered_choices import last_buttons, resolve
+from .numbered_choices import may_name_a_button, resolve_typed
 from .outage import LOCKS_DOWN, outage_message
 
 logger = logging.getLogger(__name__)
@@ -74,9 +73,9 @@ class NumberedRestInput(RestInput):
                 engine = getattr(sql_tracker_store(request), "engine", None)
                 if engine is not None:
                     await asyncio.to_thread(_ping, engine)
-                if choice_number(text) is not None:   # "2": the second button of the last reply
+                if may_name_a_button(text):   # "2" or "确认提交": the button of the last reply
                     tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
-                    text = resolve(text, last_buttons(tracker.events if tracker else []))
+                    text = resolve_typed(text, tracker.events if tracker else [])
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
                                                  metadata=body.get("metadata")))
             except Exception as exc:  # never a stack trace to an elder; no message text in the log

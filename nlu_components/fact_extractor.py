@@ -6,8 +6,11 @@ Pipeline entry (config.yml):
 Each fact becomes one entity {"entity": <fact>, "value": <canonical value>,
 start, end, confidence 1.0, extractor "FactExtractor"}; beside them the message carries
 what the dialogue needs to read a reply in context without extracting again: "answer_readings"
-(how a short reply answers each question), "cues" (dont_know, impatient) and
-"speaker_relation" (我妈 -> 子女). No entity role marks an
+(how a short reply answers each question), "cues" (dont_know, impatient, correction, incomplete,
+ask_* …), "speaker_relation" (我妈 -> 子女) and "age_range" ([80, 83] for "八十出头": a vague
+age, never an `age` entity; null when none or when an exact age was said) and "place_choices"
+(a home named that lies in several districts, name -> districts: no `district` entity then, the
+dialogue asks; {} when none). No entity role marks an
 estimate: Rasa's from_entity slot mappings only match entities without a role, so the
 facts whose value is a guess are listed under "estimated_facts" instead. Problems (e.g. "id_number_invalid") go to the
 message under "fact_problems". Nothing is trained or persisted: the extractor
@@ -45,6 +48,8 @@ HYPOTHETICAL_FACTS = "hypothetical_facts"   # "如果评上重度失能": for wh
 ANSWER_READINGS = "answer_readings"         # "82" -> {"age": 82}: a short reply read per question
 CUES = "cues"                               # ["dont_know", "impatient"]
 SPEAKER_RELATION = "speaker_relation"       # 我妈 -> 子女: the booking's 申请人
+AGE_RANGE = "age_range"                     # "快九十了" -> [87, 89]: a vague age, inclusive, or None
+PLACE_CHOICES = "place_choices"             # "住在太湖边" -> {"太湖": ["虎丘区", "吴中区", …]}: ask, never guess
 
 
 @DefaultV1Recipe.register(
@@ -89,6 +94,8 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
             message.set(ANSWER_READINGS, result.readings, add_to_output=True)
             message.set(CUES, sorted(result.cues), add_to_output=True)
             message.set(SPEAKER_RELATION, result.relation, add_to_output=True)
+            message.set(AGE_RANGE, list(result.age_range) if result.age_range else None, add_to_output=True)
+            message.set(PLACE_CHOICES, dict(result.place_choices), add_to_output=True)
         return messages
 
     def _requested(self, message: Message) -> Optional[Text]:

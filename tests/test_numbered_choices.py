@@ -50,3 +50,16 @@ def test_outages_are_named_and_other_errors_are_not():
     assert outage_message(wrapped) == LOCKS_DOWN
     assert outage_message(OperationalError("select 1", {}, Exception("server closed the connection"))) == DATABASE_DOWN
     assert outage_message(ValueError("a bug")) is None
+
+
+def test_a_buttons_own_words_typed_work_like_a_tap():
+    from channels.numbered_choices import resolve_typed
+    offer = [{"title": "1. 好，继续回答", "payload": "/affirm"}, {"title": "2. 更多", "payload": "/more"},
+             {"title": "3. 确认提交", "payload": "/affirm"}]
+    events = [UserUttered("我妈85岁住姑苏区"), ActionExecuted("action_advisor"),
+              BotUttered("要继续吗？", {"buttons": offer})]
+    assert resolve_typed("好，继续回答", events) == "/affirm"
+    assert resolve_typed("好 继续回答。", events) == "/affirm"
+    assert resolve_typed("2", events) == "/more"
+    assert resolve_typed("好继续", events) == "好继续"          # not the button's words: the classifier decides
+    assert resolve_typed("继续回答吧我妈还有低保", events) == "继续回答吧我妈还有低保"

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from understanding import gazetteer
 from understanding import numbers as N
 from understanding.normalizer import normalized_input
 
@@ -39,6 +40,11 @@ MAX_TEXT = 20_000  # longer input is cut: a profile never needs more
 _BREAKS = "，。；！？,.;!?\n、…"
 _BREAK_CLASS = "[" + re.escape(_BREAKS) + "]"
 _END = r"(?=[\s" + re.escape(_BREAKS) + r"/|]|$)"
+_JUNK = " \t" + _BREAKS + "嗯呃啊哦噢额唉~"  # what a message may start or end with besides its words
+
+
+def _cjk(ch: str) -> bool:
+    return len(ch) == 1 and "\u4e00" <= ch <= "\u9fff"
 
 
 @dataclass(frozen=True)
@@ -64,11 +70,21 @@ class ExtractionResult:
     # extracting again. Only facts the message does not state outright; "!problem" marks an
     # impossible answer ("200" -> age: "!age_out_of_range").
     readings: dict = field(default_factory=dict)
-    # Conversation cues: "dont_know" (不知道, 说不清), "impatient" (直接告诉我, 别问了).
+    # Conversation cues: "dont_know" (不知道, 说不清), "impatient" (直接告诉我, 别问了), "correction"
+    # (a value said after 不对/哦不是/说错了…: "七十六哦不是七十七", "不对，她88了"), "incomplete" (the
+    # message stops where its value should come: "我今年", "她住在", "户口是"), the ask_* cues.
     cues: set = field(default_factory=set)
+    # A vague age ("八十出头", "快九十了", "七十多快八十"): (lo, hi) in full years, inclusive, when no
+    # exact age was said; never an `age` fact. Bands: lexicon.yml speech.vague_age.
+    age_range: tuple[int, int] | None = None
     # How the speaker is related to the elder (我妈 -> 子女, 来电老人 -> 社区/热线工作人员), as the
     # booking form names it; None when the words do not say.
     relation: str | None = None
+    # Places named as the elder's home that lie in several districts (gazetteer.py): name ->
+    # the districts, in facts.yml's order ("住在太湖边" -> {"太湖": ["虎丘区", "吴中区", …]}). No
+    # district fact comes from them: the dialogue asks. A choice the stated district settles
+    # ("吴中区，太湖边") is left out.
+    place_choices: dict = field(default_factory=dict)
 
 
 # --- lexicon ----------------------------------------------------------------------
@@ -106,6 +122,11 @@ class _Lex:
         self.question_always = c(r"^(?:" + _alt(d["question_fillers"]) + r")?" + _alt(d["question_after_always"]))
         self.conditional = c(_alt(d["conditional"]))
         self.a_not_a = c(r"([^\s" + re.escape(_BREAKS) + r"])(?:没|不)\1")
+        qq = d["question_qualifier"]
+        self.qualifier_after = c(r"^的?" + _alt(qq["heads"] + qq["policy_words"]))
+        self.question_word = c(_alt(qq["question_words"]))
+        self.policy_word = c(_alt(qq["policy_words"]))
+        self.clause_opening = c(r"^(?:[\s嗯呃啊哦那个]|" + _alt(qq["openers"]) + ")*")
 
         # age
         self.age_fill = _alt(age["fillers"])
@@ -139,8 +160,9 @@ class _Lex:
         kw = _alt(hk["keywords"])
         self.hukou_a = c(f"(?P<p>{place})\\s*的?\\s*{kw}")
         # no space after the keyword: in shorthand "外地户口 在张家港住" the space ends the phrase
-        self.hukou_b = c(f"{kw}(?:也|还|都|就|早就|已经|现在|一直)?(?P<neg>不|没)?(?:是|在|落在)?(?P<p>{place})")
-        self.hukou_elsewhere = c(f"{kw}\\s*(?:也|还|都|一直|现在|仍然|依然)?\\s*(?:在|是|落在)\\s*(?P<p>[\\u4e00-\\u9fff]{{2,4}}?)"
+        # "户口其实还在安徽老家": 其实/实际上 may come first
+        self.hukou_b = c(f"{kw}(?:其实|实际上)?(?:也|还|都|就|早就|已经|现在|一直)?(?P<neg>不|没|勿|弗)?(?:是|在|落在)?(?P<p>{place})")
+        self.hukou_elsewhere = c(f"{kw}\\s*(?:其实|实际上)?(?:也|还|都|一直|现在|仍然|依然)?\\s*(?:在|是|落在)\\s*(?P<p>[\\u4e00-\\u9fff]{{2,4}}?)"
                                  f"(?=的|那边|那里|老家|乡下|农村|[\\s{re.escape(_BREAKS)}]|$)")
         self.hukou_moved = c(f"{kw}(?P<gap>[^{re.escape(_BREAKS)}]{{0,4}}?)" + _alt(hk["moved_in_verbs"]))
         self.hukou_phrases = self._phrases({"true": hk["true"], "false": hk["false"]})
@@ -150,7 +172,7 @@ class _Lex:
         mi = d["medical_insured"]
         mkw = _alt(mi["keywords"])
         self.med_a = c(f"(?P<p>{place})\\s*的?\\s*(?:职工|居民|城乡居民)?{mkw}")
-        self.med_b = c(f"{mkw}卡?\\s*(?:也|还|都)?\\s*(?P<neg>不|没)?\\s*(?:是|在)\\s*(?P<p>{place})")
+        self.med_b = c(f"{mkw}卡?\\s*(?:也|还|都)?\\s*(?P<neg>不|没|勿|弗)?\\s*(?:是|在)\\s*(?P<p>{place})")
         self.med_phrases = self._phrases({"true": mi["true"], "false": mi["false"]})
 
         # care level
@@ -245,14 +267,14 @@ class _Lex:
         self.carer_re = c(_alt(fc["carers"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,8}}?)" + _alt(fc["verbs"])
                           + "(?!" + _alt(fc["verb_not_before"]) + ")")
         self.carer_gap_skip = c(_alt(fc["gap_skip"]))
-        self.gap_neg = c(r"不|没|无法|未")
+        self.gap_neg = c(r"不|没|无法|未|勿|弗|呒")
 
         # subject
         sb = d["subject"]
         self.subject_of = {w: "relative" for w in sb["relative"]}
         self.subject_of.update({w: "self" for w in sb["self"]})
         for kin in sb["relative_kin"]:
-            for head in ("我", "我的", "我家", "我们家"):
+            for head in sb.get("relative_heads") or ("我", "我的", "我家", "我们家"):
                 self.subject_of.setdefault(head + kin, "relative")
         self.subject_of[sb["bare_elder_word"]] = "bare"
         self.subject_re = c(_alt(self.subject_of))
@@ -294,10 +316,43 @@ class _Lex:
             "disability_grade": {w: v for v, ws in dg["answers"].items() for w in ws},
             "subject": {w: v for v, ws in an["subject"].items() for w in ws},
         }
+        self.answer_res = {fact: c(_alt(table)) for fact, table in self.answers.items()}
+        self.short_level_re = c(_alt(self.short_level))
+        self._speech(d["speech"])
 
     def _phrases(self, groups: dict) -> tuple[re.Pattern, dict]:
         of = {w: (v == "true") for v, ws in groups.items() for w in ws}
         return re.compile(_alt(of)), of
+
+    def _speech(self, sp: dict):
+        """Speech as it comes: self-corrections, vague ages, unfinished messages (lexicon `speech`)."""
+        c = re.compile
+        marks = _alt(sp["corrections"])
+        self.correction = c(marks)
+        # a marker right before a phrase, 是/在 may sit between ("哦不对是低保边缘", "啊不相城")
+        self.correction_end = c(marks + r"[\s，,、]*(?:是|就是|在|住在|住|有)?\s*$")
+        va = sp["vague_age"]
+        self.vague_after = {str(w): tuple(b) for w, b in va["after"].items()}
+        self.vague_before = {str(w): tuple(b) for w, b in va["before"].items()}
+        self.vague_round = {w for w, (lo, hi) in self.vague_after.items() if w not in ("左右", "上下")}
+        self.vague_evident = set(va["self_evident"])
+        num = r"(?:(?<!\d)\d{2,3}(?![\d.])|[一二三四五六七八九十百零]{1,5})"
+        self.vague_re = c("(?P<pre>" + _alt(self.vague_before) + r")?\s*(?P<n>" + num + r")(?P<sui1>\s*周?岁)?(?P<post>"
+                          + _alt(self.vague_after) + r")?(?P<sui2>\s*周?岁)?")
+        # two spoken digits: 八十五六 (85-86), 七八十 (70-80)
+        self.vague_pair = c(r"(?P<t>[二三四五六七八九])十(?P<a>[一二三四五六七八])(?P<b>[二三四五六七八九])(?![十百])"
+                            r"|(?<![一二三四五六七八九十])(?P<a2>[四五六七八])(?P<b2>[五六七八九])十(?![一二三四五六七八九])")
+        self.vague_age_after = c(r"^\s*" + _alt(va["age_after"]))
+        self.vague_future = c(_alt(va["future"]))
+        # a threshold or a time, not the elder's age ("八十多岁以后", "快八十的时候")
+        self.vague_skip_after = c(r"^\s*" + _alt(w for w in self.d["age"]["skip_after"]
+                                                 if w not in self.vague_after and w not in ("老人", "的老人", "就")))
+        inc = sp["incomplete"]
+        tail = r"[\s，,、…。.~嗯呃啊]*$"
+        self.incomplete_end = c(_alt(inc["endings"]) + tail)
+        self.incomplete_topic = set(inc["topics"])
+        self.incomplete_short = c("(?P<who>" + _alt(inc["topics"] + list(self.elder_refs) + list(self.other_people)) + ")"
+                                  "(?:也|还|都|就|现在|一直|今年|平时|以前)?(?P<end>" + _alt(inc["short_endings"]) + ")" + tail)
 
     @staticmethod
     def _birth_patterns(age: dict) -> list[re.Pattern]:
@@ -339,6 +394,8 @@ class _Ctx:
         self.cands: list[_Cand] = []
         self.problems: list[str] = []
         self.spouse_elder = False  # "我在家照顾他": the spouse named is the elder, not "someone else"
+        self.place_choices: dict[str, list[str]] = {}  # a home named that lies in several districts
+        self.vague: list[tuple[int, int, int, int]] = []  # vague ages said: (start, end, lo, hi)
         self._index()
 
     def _index(self):
@@ -401,23 +458,47 @@ class _Ctx:
     def polarity(self, start: int, end: int, question: bool = True) -> str | None:
         """'neg', 'hedge' (hypothetical or a question) or None around a phrase."""
         lex, before = self.lex, self.before(start)
-        if lex.question_pair.search(before):
+        # "七十六哦不是七十七", "住吴中啊不相城": the value after a self-correction is said, not negated
+        corrected = self.correction_before(start)
+        if not corrected and lex.question_pair.search(before):
             return "hedge"
         # "评没评过", "做没做过评估", "能不能自理": an A-not-A question.
-        if lex.a_not_a.search(self.t[max(self.clause_start(start), start - 2):min(self.clause_end(end), end + 2)]):
+        if not corrected and lex.a_not_a.search(self.t[max(self.clause_start(start), start - 2):min(self.clause_end(end), end + 2)]):
             return "hedge"
-        if lex.neg_before.search(before):
+        if not corrected and lex.neg_before.search(before):
             return "neg"
         if lex.hedge.search(before[-6:]):
             return "hedge"
         after = self.after(end)
         if lex.neg_after.match(after):
             return "neg"
-        if question and lex.question_after.match(after):
+        if question and (lex.question_after.match(after) or self.qualifies_question(end, start)):
             # "低保户能领什么" asks about the category; "我妈是低保户能领什么" states, then asks.
             if lex.question_always.match(after) or not self.person_subject_before(start):
                 return "hedge"
         return None
+
+    def qualifies_question(self, end: int, start: int | None = None) -> bool:
+        """The phrase ending at `end` qualifies a policy question in its clause: a category head or
+        a policy word follows it, then a question word ("吴江的急难救助多久能拿到钱"). With `start`,
+        a phrase that opens its clause also does when a policy word comes anywhere before the
+        question word ("五保户去哪里申请", "低保户几号发钱")."""
+        lex, rest = self.lex, self.t[end:self.clause_end(end)]
+        q = lex.question_word.search(rest)
+        if not q:
+            return False
+        if lex.qualifier_after.match(rest):
+            return True
+        return start is not None and not lex.clause_opening.sub("", self.t[self.clause_start(start):start]) \
+            and bool(lex.policy_word.search(rest))
+
+    def correction_before(self, pos: int) -> bool:
+        """A self-correction marker right before `pos` ("哦不是七十七"), after something was said."""
+        before = self.before(pos, 12)
+        m = self.lex.correction_end.search(before)
+        if not m:
+            return False
+        return bool(self.t[:pos - len(before) + m.start()].strip(_JUNK))
 
     def conditional(self, start: int) -> bool:
         return bool(self.lex.conditional.search(self.t[self.clause_start(start):start]))
@@ -510,7 +591,7 @@ def _ages(ctx: _Ctx):
     for m in N.NUMBER_RE.finditer(t):
         tok, s, e = m.group(), m.start(), m.end()
         v = N.parse_int(tok)
-        if v is None or (tok.isdigit() and len(tok) > 3):
+        if v is None or (tok.isdigit() and len(tok) > 3) or any(vs <= s < ve for vs, ve, _, _ in ctx.vague):
             continue
         before, after = t[max(0, s - 12):s], t[e:e + 8]
         if lex.age_skip_before.search(before) or re.search(r"不是\s*$", before):
@@ -552,7 +633,12 @@ def _ages(ctx: _Ctx):
             if how in ("sui", "strict_kw") and v > 130:
                 ctx.problem("age_out_of_range")
             continue
-        self_age = nearest in ("我", "本人") and not t[end:end + 1] == "的"
+        if ctx.qualifies_question(end) and not ctx.person_subject_before(s):
+            continue  # "九十岁的补贴有多少": a category in a policy question
+        self_age = nearest in ("我", "本人", "伲") and not t[end:end + 1] == "的"
+        if ctx.correction_before(s):  # "我爸七十九岁，我是说八十九岁": whose age the corrected one was
+            earlier = [c for c in ctx.cands if c.ex.fact == "age" and c.ex.end <= s]
+            self_age = earlier[-1].self_age if earlier else self_age
         ctx.add("age", v, s, end, self_age=self_age)
 
 
@@ -594,20 +680,60 @@ def _shorthand_age(ctx: _Ctx):
 
 def _districts(ctx: _Ctx):
     t, lex = ctx.t, ctx.lex
+    # Towns, streets, communities and landmarks the lexicon does not list (gazetteer.py, with its
+    # own context guards). A longer one holds a lexicon alias inside it: 虎丘街道 is in 姑苏区.
+    places = [h for h in gazetteer.find_places(t) if h.name not in lex.district_of]
+    aliases = []
     for m in lex.district_re.finditer(t):
         alias, s, e = m.group(), m.start(), m.end()
+        aliases.append((s, e))
+        if any(h.start <= s and e <= h.end and h.end - h.start > e - s for h in places):
+            continue
         if alias in lex.strict_aliases:
             left = t[max(0, s - 4):s]
             if s > 0 and t[s - 1] not in _BREAKS and not t[s - 1].isspace() and not lex.strict_left.search(left):
                 continue
-        # "户口在昆山" / "昆山户口" speaks about 户籍, not where the elder lives.
-        lived = re.search(r"(?:住|家在|住在)$", t[max(0, s - 2):s])
-        if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
-                or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
+        if not _not_home(ctx, s, e):
+            ctx.add("district", lex.district_of[alias], s, e)
+    for h in places:
+        if any(s < h.end and h.start < e and e - s >= h.end - h.start for s, e in aliases):
+            continue  # a lexicon alias as long holds it: 沧浪新城 (吴中区), not 沧浪
+        if _not_home(ctx, h.start, h.end):
             continue
-        if ctx.polarity(s, e, question=False) == "neg" or lex.district_not_before.match(t[e:e + 6]):
-            continue  # "吴江的急难救助多久到账": a local programme, not a home
-        ctx.add("district", lex.district_of[alias], s, e)
+        if len(h.districts) == 1:
+            ctx.add("district", h.districts[0], h.start, h.end)
+        else:
+            ctx.place_choices[h.name] = list(h.districts)
+    _home_sound_alike(ctx, [(h.start, h.end) for h in places] + aliases)
+
+
+def _not_home(ctx: _Ctx, s: int, e: int) -> bool:
+    """The place at t[s:e] is not where the elder lives: "户口在昆山" / "昆山户口" speak about 户籍,
+    "不住在昆山" is negated, "吴江的急难救助多久到账" names a local programme."""
+    t, lex = ctx.t, ctx.lex
+    lived = re.search(r"(?:住|家在|住在)$", t[max(0, s - 2):s])
+    if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
+            or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
+        return True
+    return ctx.polarity(s, e, question=False) == "neg" or bool(lex.district_not_before.match(t[e:e + 6]))
+
+
+_HOME_WORD = re.compile(r"(?:住在|家住|家在|住(?![院址房宿户所持手口嘴店校读])|搬到|住到)(?P<w>[\u4e00-\u9fff]{2,4}?)(?=那边|那里|这边|一带|附近|的|镇"
+                        r"|[\s" + re.escape(_BREAKS) + r"]|$)")
+
+
+def _home_sound_alike(ctx: _Ctx, found: list[tuple[int, int]]):
+    """"住在同理" -> 同里 (吴江区): right after 住在/家在…, a real word the normaliser leaves alone
+    (同理, 无疆, 香橙) that sounds like one of the lexicon's place names and like no other."""
+    lex = ctx.lex
+    for m in _HOME_WORD.finditer(ctx.t):
+        word, s, e = m.group("w"), m.start("w"), m.end("w")
+        if any(a < e and s < b for a, b in found) or word in lex.sz_places or word in lex.out_places \
+                or re.search(r"[的了在是有和不没我你他她这那个哪里家边]", word):
+            continue
+        districts = {d for h in gazetteer.sound_alike(word, typos=False) if h.kind == "lexicon" for d in h.districts}
+        if len(districts) == 1 and not _not_home(ctx, s, e):
+            ctx.add("district", districts.pop(), s, e)
 
 
 def _bool_phrases(ctx: _Ctx, fact: str, table, *, question=True, weak=False, skip_other=False):
@@ -660,7 +786,10 @@ def _hukou(ctx: _Ctx):
             place = m.group("p")
             if place not in lex.sz_places and not lex.district_re.search(place) and not lex.gap_neg.search(place) \
                     and not re.search("哪|什么|啥|谁|几", place) and ctx.polarity(m.start(), m.end()) is None:
-                ctx.add("hukou", False, m.start(), m.end(), weak=True)
+                if gazetteer.districts_of(place):  # "户口在凤凰镇": a Suzhou place after all
+                    ctx.add("hukou", True, m.start(), m.end())
+                else:
+                    ctx.add("hukou", False, m.start(), m.end(), weak=True)
 
 
 def _medical(ctx: _Ctx):
@@ -973,6 +1102,11 @@ def _answer(ctx: _Ctx, requested: str):
             if v is None or lex.age_skip_before.search(t[max(0, m.start() - 6):m.start()]) \
                     or (lex.age_units.match(after) and not re.match(r"\s*年(?:出生|生)?\s*$", after)):
                 continue
+            if any(vs <= m.start() < ve for vs, ve, _, _ in ctx.vague):
+                continue  # "八十出头", "快九十": a range, not this number
+            if len(m.group()) == 1 and not m.group().isdigit() and (
+                    _cjk(t[m.end():m.end() + 1]) and t[m.end()] not in "岁了啦呀吧" or _cjk(t[m.start() - 1:m.start()])):
+                continue  # a numeral inside a word: 一般家庭, 五保户, 两家头, 一起
             if re.fullmatch(r"\d{4}", m.group()) and 1850 <= v <= ctx.today.year:
                 _add_birth_age(ctx, _dt.date(v, 1, 1), m.start(), m.end(), None, "year")
             elif v <= 130:
@@ -991,13 +1125,13 @@ def _answer(ctx: _Ctx, requested: str):
                 ctx.problem("disability_grade_invalid")
             return
     if requested == "care_level":
-        m = re.search(_alt(lex.short_level), core)
+        m = lex.short_level_re.search(core)
         if m:
             add(lex.short_level[m.group()], m)
             return
     table = lex.answers.get(requested)
     if table:
-        m = re.search(_alt(table), core)
+        m = lex.answer_res[requested].search(core)
         if m and (requested != "economic_status" or m.start() == 0):
             value = table[m.group()]
             if requested == "economic_status" and value == "一般":
@@ -1013,6 +1147,132 @@ def _answer(ctx: _Ctx, requested: str):
         m = lex.yes_no_re.match(core)
         if m:
             add(lex.yes_no[m.group().lower()], m)
+
+
+# --- speech as it comes: vague ages, self-corrections, unfinished messages ---------------
+
+def _vague_ages(ctx: _Ctx) -> None:
+    """"八十出头", "快九十了", "七十多快八十", "八十五六岁": ranges (ctx.vague), never an exact age."""
+    lex, t = ctx.lex, ctx.t
+    found = []  # (start, end, lo, hi, 岁 said, an age on its own)
+    for m in lex.vague_re.finditer(t):
+        pre, post = m.group("pre"), m.group("post")
+        if not (pre or post):
+            continue
+        x = N.parse_int(m.group("n"))
+        if x is None or not 40 <= x <= 120 or (post in lex.vague_round and x % 10):
+            continue
+        bands = [b for b in (lex.vague_before.get(pre), lex.vague_after.get(post)) if b]
+        lo, hi = max(b[0] for b in bands), min(b[1] for b in bands)
+        if lo > hi:  # "大概八十出头" narrows; words that contradict: the one after the number
+            lo, hi = bands[-1]
+        found.append((m.start(), m.end(), x + lo, x + hi, bool(m.group("sui1") or m.group("sui2")),
+                      pre in lex.vague_evident or post in lex.vague_evident))
+    for m in lex.vague_pair.finditer(t):
+        if m.group("t"):
+            a, b = N.CN_DIGITS[m.group("a")], N.CN_DIGITS[m.group("b")]
+            lo, hi = 10 * N.CN_DIGITS[m.group("t")] + a, 10 * N.CN_DIGITS[m.group("t")] + b
+        else:
+            a, b = N.CN_DIGITS[m.group("a2")], N.CN_DIGITS[m.group("b2")]
+            lo, hi = 10 * a, 10 * b
+        if b != a + 1:
+            continue
+        sui = re.match(r"\s*周?岁", t[m.end():])
+        found.append((m.start(), m.end() + (sui.end() if sui else 0), lo, hi, bool(sui), False))
+    kept = []  # (start, end, lo, hi, an age by its context)
+    for s, e, lo, hi, sui, evident in sorted(found):
+        after, before = t[e:e + 6], t[max(0, s - 12):s]
+        if (not sui and lex.age_units.match(after)) or lex.vague_skip_after.match(after) \
+                or lex.age_measure.search(before) or lex.age_future_before.search(before):
+            continue  # "八十多斤", "快八十的时候", "血压一百多"
+        people = list(lex.person.finditer(t, max(ctx.clause_start(s, spaces=True), s - 30), s))
+        nearest = people[-1].group() if people else None
+        if ctx.is_other(nearest) or ctx.conditional(s) or lex.vague_future.search(t[ctx.clause_start(s):s]) \
+                or (ctx.qualifies_question(e) and not ctx.person_subject_before(s)):
+            continue  # "我儿子五十多了", "等他过了八十岁", "八十多岁的老人有什么补贴"
+        kept.append((s, e, lo, hi, bool(sui or evident or nearest is not None or lex.age_kw.search(before)
+                                         or lex.vague_age_after.match(after) or ctx.correction_before(s))))
+    i = 0
+    while i < len(kept):  # vague numbers said in one breath ("七十多快八十") count together
+        j = i
+        while j + 1 < len(kept) and not t[kept[j][1]:kept[j + 1][0]].strip(" ，,、"):
+            j += 1
+        group = kept[i:j + 1]
+        whole = not t[:group[0][0]].strip(_JUNK) and not t[group[-1][1]:].strip(_JUNK + "了啦吧呀")
+        if whole or any(g[4] for g in group):
+            ctx.vague.extend(g[:4] for g in group)
+        i = j + 1
+
+
+def _age_range(ctx: _Ctx) -> tuple[int, int] | None:
+    """The vague ages said, as one range: two in one breath narrow each other ("七十多快八十"),
+    a correction or a range that does not overlap replaces the earlier one."""
+    if not ctx.vague:
+        return None
+    _, end, lo, hi = ctx.vague[0]
+    for s, e, a, b in ctx.vague[1:]:
+        if max(lo, a) <= min(hi, b) and not ctx.lex.correction.search(ctx.t[end:s]):
+            lo, hi = max(lo, a), min(hi, b)
+        else:
+            lo, hi = a, b
+        end = e
+    return max(lo, 0), min(hi, 130)
+
+
+def _corrections(ctx: _Ctx) -> None:
+    """"本地的，哦不是，外地的", "七十六哦不是七十七": a bare value after a self-correction marker
+    answers the fact said just before it (the last mention then wins)."""
+    lex, t = ctx.lex, ctx.t
+    marks = [m for m in lex.correction.finditer(t) if t[:m.start()].strip(_JUNK)]
+    for i, m in enumerate(marks):
+        stop = marks[i + 1].start() if i + 1 < len(marks) else len(t)
+        earlier = [c for c in ctx.cands if c.ex.end <= m.start() and c.ex.fact in READING_FACTS]
+        if not earlier:
+            continue
+        prev = max(earlier, key=lambda c: (c.ex.end, c.ex.start))
+        fact = prev.ex.fact
+        if any(c.ex.fact == fact and m.end() <= c.ex.start < stop for c in ctx.cands):
+            continue  # said outright after the marker
+        a = m.end()
+        while a < stop and (t[a] in _JUNK or t[a] == "是"):
+            a += 1
+        piece = t[a:min(ctx.clause_end(a), stop)] if a < stop else ""
+        if not piece.strip():
+            continue
+        sub = _Ctx(piece, ctx.today)
+        if fact == "age":
+            _vague_ages(sub)
+        _answer(sub, fact)
+        for c in sub.cands:
+            if c.ex.fact == fact:
+                ctx.add(fact, c.ex.value, a + c.ex.start, a + c.ex.end, estimated=c.ex.estimated,
+                        self_age=prev.self_age)
+
+
+def _is_correction(ctx: _Ctx, readings: dict) -> bool:
+    """A fact (or, right after a leading marker, a bare answer) follows a self-correction marker."""
+    for m in ctx.lex.correction.finditer(ctx.t):
+        if any(c.ex.start >= m.end() and c.ex.fact != "subject" for c in ctx.cands) \
+                or any(s >= m.end() for s, _, _, _ in ctx.vague):
+            return True
+        if readings and not ctx.t[:m.start()].strip(_JUNK) and N.NUMBER_RE.search(ctx.t, m.end()):
+            return True  # "不对，88" (but "不对的", "不对，不是这样" only say no)
+    return False
+
+
+def _incomplete(ctx: _Ctx) -> bool:
+    """"我今年", "她住在", "户口是", "我妈是": the message stops where its value should come."""
+    lex = ctx.lex
+    last = ctx.t.rstrip(_JUNK)
+    if lex.question_word.search(last[ctx.clause_start(len(last)):]) or "多大" in last:
+        return False  # "免费体检要多大年纪"
+    if lex.incomplete_end.search(ctx.t):
+        return True
+    m = lex.incomplete_short.search(ctx.t)
+    if not m or ctx.t[m.start() - 1:m.start()] in ("跟", "和", "与", "同", "随"):
+        return False  # "跟儿子住" is whole
+    # "我是", "我在" alone answer "是老人本人吗", "在吗"
+    return not (m.group("who") in ("我", "我们", "本人", "伲") and m.group("end") in ("是", "在"))
 
 
 # --- entry point -------------------------------------------------------------------
@@ -1054,10 +1314,13 @@ def _readings(ctx: _Ctx) -> dict:
             continue
         n, problems = len(ctx.cands), list(ctx.problems)
         _answer(ctx, fact)
-        got = [c.ex.value for c in ctx.cands[n:] if c.ex.fact == fact]
+        # words that state another fact are no bare answer: "有" in "有退休金", "自己" in "能自己照顾自己"
+        got = [c.ex.value for c in ctx.cands[n:] if c.ex.fact == fact and not any(
+            o.ex.fact not in ("subject", fact) and o.ex.start < c.ex.end and c.ex.start < o.ex.end for o in ctx.cands[:n])
+            and not any(vs < c.ex.end and c.ex.start < ve for vs, ve, _, _ in ctx.vague)]  # "不到八十" is no "不"
         new_problems = [p for p in ctx.problems if p not in problems and p != "dont_know"]
-        if not got and fact == "age":
-            sounded = N.sounded_number(ctx.t)  # "其实医疗" heard for 七十一了
+        if not got and fact == "age" and not ctx.vague and not ctx.lex.yes_no_re.match(ctx.t.lstrip(_JUNK)):
+            sounded = N.sounded_number(ctx.t)  # "其实医疗" heard for 七十一了 (but "勿是" is a no)
             got = [sounded] if sounded is not None and 40 <= sounded <= 130 else []
         if got:
             readings[fact] = got[-1]
@@ -1078,6 +1341,11 @@ def _district_reading(ctx: _Ctx) -> str | None:
     core = re.sub(r"^(?:在|住在|住|是)|(?:那边|那里|这边|的|吧|啊|呀)+$", "", ctx.t.strip(" " + _BREAKS))
     if not core or len(core) > 8 or not re.fullmatch(r"[\u4e00-\u9fff]+", core):
         return None
+    if core not in ctx.lex.district_of and gazetteer.districts_of(core):
+        # a place name as it stands ("凤凰镇", "后塍"): its district, unless it is shared or a
+        # common word that needs more than itself ("新村")
+        whole = [h for h in gazetteer.find_places(core) if (h.start, h.end) == (0, len(core))]
+        return whole[0].districts[0] if whole and len(whole[0].districts) == 1 else None
     return extract("住在" + core, ctx.today).facts.get("district")  # the normaliser now sees a place
 
 
@@ -1085,6 +1353,7 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     ctx = _Ctx(text[:MAX_TEXT], today)
     _mask_numbers(ctx)
     ctx.spouse_elder = _spouse_elder(ctx)
+    _vague_ages(ctx)  # first: a number inside "马上就八十", "七十好几" is no exact age
     for recognise in _RECOGNISERS:
         recognise(ctx)
     _bool_phrases(ctx, "dementia", ctx.lex.dementia, skip_other=True)
@@ -1100,18 +1369,37 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
             ctx.cands = [c for c in ctx.cands if c.ex.fact != "care_level"]
             ctx.add("care_level", level, s, e, estimated=True)
     _total_dependence(ctx)
-    answers = _readings(ctx) if readings and len(ctx.t) <= READING_MAX_CHARS else {}
+    _corrections(ctx)
+    ages = [c for c in ctx.cands if c.ex.fact == "age"]
+    if ages and ctx.vague and ctx.vague[-1][0] >= ages[-1].ex.end \
+            and ctx.lex.correction.search(ctx.t, ages[-1].ex.end, ctx.vague[-1][0]):
+        ctx.cands = [c for c in ctx.cands if c.ex.fact != "age"]  # "八十二，其实八十多": the estimate stands
+    incomplete = _incomplete(ctx)  # "我今年": no answer yet, the rest is coming
+    answers = _readings(ctx) if readings and not incomplete and len(ctx.t) <= READING_MAX_CHARS else {}
     if requested and not any(c.ex.fact == requested for c in ctx.cands if not c.weak):
         _answer(ctx, requested)
     _infer_self(ctx)
     result = _resolve(ctx)
     result.readings = answers
     result.relation = _relation(ctx)
-    result.cues = {cue for cue, pattern in ctx.lex.cue_res.items() if pattern.search(ctx.t)}
+    district = result.facts.get("district")
+    result.place_choices = {name: ds for name, ds in ctx.place_choices.items() if district not in ds}
+    said = ctx.t
+    for s, e, _, _ in ctx.vague:  # "七十多快八十" asks nothing (多快)
+        said = said[:s] + " " * (e - s) + said[e:]
+    result.cues = {cue for cue, pattern in ctx.lex.cue_res.items() if pattern.search(said)}
     if ctx.lex.dont_know.search(ctx.t):
         result.cues.add("dont_know")
     if "dont_know" in result.problems:  # a cue, not a problem with the message
         result.problems.remove("dont_know")
+    if incomplete:
+        result.cues.add("incomplete")
+    if _is_correction(ctx, answers):
+        result.cues.add("correction")
+    if "age" not in result.facts or "age" in result.hypothetical:
+        result.age_range = _age_range(ctx)  # an exact age said wins over a vague one
+        if result.age_range:
+            answers.pop("age", None)  # "八十二，其实八十多": the estimate, not 82
     return result
 
 

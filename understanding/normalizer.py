@@ -9,13 +9,17 @@ into one plain form, in this order, each step a small function with one job:
 2. fullwidth    full-width ASCII letters, digits, spaces and ASCII punctuation -> half-width
                 (Chinese punctuation such as ，。？！：；（） stays)
 3. filler       嗯, 呃 anywhere; 啊/额/那个/这个/就是/就是说/然后呢 only where clearly a filler
-4. stutter      我我我妈 -> 我妈, 八十八十五岁 -> 八十五岁 (谢谢, 看看, 八十八岁 stay)
+4. stutter      我我我妈 -> 我妈, 八十八十五岁 -> 八十五岁 (谢谢, 看看, 八十八岁 stay);
+                a number restarted after a pause: 八十 八十二, 八十那个八十二岁 -> 八十二
 5. numeral      Chinese numerals -> digits where they are quantities (八十五岁 -> 85岁,
                 一九五零年 -> 1950年, 今年八十五 -> 今年85, 一级 -> 1级); 一个人, 五保 stay
 6. asr_correction / homophone
                 explicit corrections from asr_corrections.yml, then same-length pinyin
-                matches against the gazetteer (districts, towns, policy names, care words)
-7. whitespace   runs of spaces -> one space, ends stripped
+                matches against the gazetteer (districts, towns, policy names, care words);
+                right after 住/在/到… also against every Suzhou place name (gazetteer.py)
+7. whitespace   runs of spaces -> one space, ends stripped; characters typed one by one with
+                spaces between are joined: 今 年 八 十 三 -> 今年八十三 (three single characters in a
+                row, or two numerals; shorthand "女 76 常熟" stays), read by the next pass
 
 `normalize` is idempotent (the pipeline is re-run until nothing changes) and never
 raises. `normalize_verbose` also returns the list of changes (for the eval report)
@@ -41,6 +45,7 @@ from typing import Callable, Iterable
 import yaml
 
 from policy_kb.kb import POLICY_DIR
+from understanding import gazetteer
 from understanding.yaml_strings import yaml_strings
 
 logger = logging.getLogger(__name__)
@@ -236,6 +241,7 @@ def _resources() -> _Resources:
 def warm_up() -> None:
     """Load every resource now (dictionaries, pinyin index) instead of on the first message."""
     _resources()
+    gazetteer.warm_up()
     normalize("長護險怎麼申請，我媽八十五歲，住在古苏区")
 
 
@@ -375,6 +381,16 @@ def stutter_chars(text: str) -> list[Edit]:
     return edits
 
 
+_RESTART = re.compile(r"([零一二两三四五六七八九十百]+)((?:[ \t]|那个|就是|呃|嗯|啊|哦)+)([零一二两三四五六七八九十百]+)")
+
+
+def restarted_numbers(text: str) -> list[Edit]:
+    """八十 八十二, 八十那个八十二岁 -> 八十二: a number begun, then said again in full (part of
+    stutter_words)."""
+    return [(m.start(1), m.start(3), "") for m in _RESTART.finditer(text)
+            if m.group(3).startswith(m.group(1)) and any(u in m.group(1) for u in "十百")]
+
+
 def stutter_words(text: str) -> list[Edit]:
     """八十八十五岁 -> 八十五岁, 我想问我想问 -> 我想问: a repeated unit of 2-6 characters.
 
@@ -388,8 +404,10 @@ def stutter_words(text: str) -> list[Edit]:
             continue  # 一二一二 in a spoken ID or phone number is not a stutter
         if _crosses(text, s, res.words):
             continue
+        if m.group(1) in ("不是", "不是的", "勿是", "弗是"):
+            continue  # "七十六不是不是七十七": a self-correction (a single 不是 is not one)
         edits.append((s + len(m.group(1)), e, ""))
-    return edits
+    return edits + restarted_numbers(text)
 
 
 # --- step 5: numerals ---------------------------------------------------------------------
@@ -430,6 +448,8 @@ def numerals(text: str) -> list[Edit]:
         run, s, e = m.group(), m.start(), m.end()
         if s > 0 and (text[s - 1].isascii() and text[s - 1].isalnum()):
             continue
+        if re.search(f"[{_NUM_CHARS}][ \t]+$", text[max(0, s - 3):s]) or re.match(f"[ \t]+[{_NUM_CHARS}]", text[e:e + 3]):
+            continue  # "八 十 三 岁": typed one by one; the whitespace step joins it first
         after = text[e:e + 6]
         before = text[max(0, s - 8):s]
         new = None
@@ -599,7 +619,36 @@ def _place_sound_alikes(text: str, res: _Resources, taken: bytearray) -> dict:
             if len(terms) == 1:
                 out[(i, i + n)] = terms.pop()
                 break
+        else:
+            name = _gazetteer_sound_alike(text, i, res, taken)
+            if name:
+                out[(i, i + len(name))] = name
     return out
+
+
+def _gazetteer_sound_alike(text: str, i: int, res: _Resources, taken: bytearray) -> str | None:
+    """Right after 住/在/到…, a word that is no real word and no place but sounds like exactly one
+    Suzhou place name of the whole gazetteer, or is one character away from a town's or
+    landmark's name: "住在木读" -> 木渎, "住在黄代" -> 黄埭, "住在用直" -> 甪直."""
+    for n in (4, 3, 2):
+        sub = text[i:i + n]
+        if len(sub) < n or not _is_cjk(sub) or any(taken[i:i + n]) or sub in res.words \
+                or any(ch in _FUNCTION_CHARS or ch in _QUESTION_CHARS for ch in sub) or gazetteer.districts_of(sub) \
+                or _crosses(text, i, res.words) or _crosses(text, i + n, res.words) \
+                or not _PLACE_END.match(text, i + n):  # not "住院透析", "在哪看"
+            continue
+        hits = gazetteer.sound_alike(sub, typos=False)
+        if not hits and _TYPO_END.match(text, i + n):  # a typo only where the name surely ends: "住在用直"
+            hits = gazetteer.sound_alike(sub)
+        if len(hits) == 1 and hits[0].name != sub:
+            return hits[0].name
+    return None
+
+
+_QUESTION_CHARS = set("哪啥谁几怎么吗呢吧")
+# After a misheard name: the clause ends, or a place word follows ("住在黄代那边", "木读镇上").
+_PLACE_END = re.compile(r"$|[\s" + re.escape(_BREAKS) + r"]|那|这|一带|附近|周边|旁边|边|的|人|镇|街道|乡|村|社区|小区|上|里|住")
+_TYPO_END = re.compile(r"$|[\s" + re.escape(_BREAKS) + r"]|镇|街道|乡|村|社区|那边|那里|这边|一带|附近|周边")
 
 
 def homophones(text: str) -> list[Edit]:
@@ -608,6 +657,8 @@ def homophones(text: str) -> list[Edit]:
     if not res.fuzzy_index or not re.search(r"[\u4e00-\u9fff]", text):
         return []
     taken = _occupied(text, res.vocab_re, res.protected_re)  # exact terms are right as they are
+    for place in gazetteer.find_places(text, context=False):  # so are real place names (陆渡, 后塍)
+        taken[place.start:place.end] = b"\x01" * (place.end - place.start)
     found: dict[tuple[int, int], list[tuple[int, str]]] = {}
     seen = set()
     for j, ch in enumerate(text):
@@ -637,8 +688,22 @@ def homophones(text: str) -> list[Edit]:
 
 # --- step 7: whitespace -------------------------------------------------------------------
 
+_SPACED = re.compile(r"(?<![^\s，。,.!?！？；;、：:])[\u4e00-\u9fff](?:[ \t]+[\u4e00-\u9fff](?![^\s，。,.!?！？；;、：:]))+")
+_NUMERAL_CHARS = set("零〇○一二两三四五六七八九十百")
+
+
+def _spaced_out(text: str) -> list[Edit]:
+    """今 年 八 十 三 -> 今年八十三: single characters typed with a space after each."""
+    edits = []
+    for m in _SPACED.finditer(text):
+        chars = [ch for ch in m.group() if not ch.isspace()]
+        if len(chars) >= 3 or all(ch in _NUMERAL_CHARS for ch in chars):
+            edits.extend((m.start() + g.start(), m.start() + g.end(), "") for g in re.finditer(r"[ \t]+", m.group()))
+    return edits
+
+
 def whitespace(text: str) -> list[Edit]:
-    edits = [(m.start() + 1, m.end(), "") for m in re.finditer(r"[ \t]{2,}", text)]
+    edits = _spaced_out(text) + [(m.start() + 1, m.end(), "") for m in re.finditer(r"[ \t]{2,}", text)]
     lead = len(text) - len(text.lstrip())
     if lead:
         edits = [(0, lead, "")] + [e for e in edits if e[0] >= lead]

@@ -104,6 +104,11 @@ def _booking_questions() -> dict:
     return questions
 
 
+def _field_labels() -> dict:
+    from actions.booking_support import spec
+    return {name: d["label"] for name, d in spec()["fields"].items()}
+
+
 def booking_field_asked(messages) -> str | None:
     """The request's field the advisor asked in this reply, from its question's words; the summary
     to confirm is "confirm"."""
@@ -112,6 +117,8 @@ def booking_field_asked(messages) -> str | None:
         return "confirm"
     if "重新输入电话" in json.dumps(_buttons(messages), ensure_ascii=False):
         return "phone"
+    if "请直接回复下面的数字" in last:
+        return next((f for f, label in _field_labels().items() if last.startswith(label)), None)
     return next((field for q, field in _booking_questions().items() if q in last), None)
 
 
