@@ -151,8 +151,43 @@ class Conversation:
 
     def results(self):
         if self._results is None:
-            self._results = evaluate(self.kb, self.profile, self.today)
+            profile = self.engine_profile()
+            self._results = evaluate(self.kb, profile, self.today)
+            if "age" in profile and "age" not in self.profile:   # said as an estimate: the reasons say so
+                low, high = self.age_estimate()
+                for r in self._results:
+                    r.reasons = [x.replace(f"年龄{low}岁", f"年龄约{low}到{high}岁") for x in r.reasons]
         return self._results
+
+    # --- a vague age ("八十出头"): an estimate that decides what it can ------------------------------
+    def age_estimate(self) -> tuple[int, int] | None:
+        value = self.slots.get("age_estimate")
+        return (int(value[0]), int(value[1])) if value and "age" not in self.profile else None
+
+    def engine_profile(self) -> dict:
+        """The profile the engine reads: with a vague age, its lowest value when every result is
+        the same across the range (八十出头 decides 尊老金); otherwise the age is still missing and
+        is asked, once, because it matters."""
+        estimate = self.age_estimate()
+        if estimate is None:
+            return self.profile
+        low, high = ({**self.profile, "age": a} for a in estimate)
+        same = [(r.id, r.status, r.priority_tier) for r in evaluate(self.kb, low, self.today)] == \
+            [(r.id, r.status, r.priority_tier) for r in evaluate(self.kb, high, self.today)]
+        return low if same else self.profile
+
+    def _take_age_estimate(self, stated: dict) -> None:
+        estimate = self.turn.age_range
+        if not estimate or "age" in stated or "age" in self.profile:
+            return
+        if list(estimate) != list(self.slots.get("age_estimate") or []):
+            self._set("age_estimate", list(estimate))
+            self._results = None
+            self._profile_changed = True
+            low, high = estimate
+            self._note(wording()["age_estimate_noted"].format(low=low, high=high))
+            if self.asked == "age":
+                self._set("asked_fact", None)
 
     # --- the turn ---------------------------------------------------------------------------------
     def respond(self) -> Reply:
@@ -260,8 +295,12 @@ class Conversation:
             self._problem(problem, stated)
             return
         changed = self._accept(stated)
+        self._take_age_estimate(stated)
         if skipped:
             self._skip(skipped)
+        if self.turn.place_choices and "district" not in stated:
+            self._ask_place(self.turn.place_choices)   # a name two districts share: asked, never guessed
+            return
         # the open question got its answer, even one already known ("不是" said again)
         answered = bool(changed or skipped or (self.asked and self.asked in stated))
         if answered and self.asked and (self.asked in stated or skipped):
@@ -401,7 +440,8 @@ class Conversation:
     def _next_basic(self) -> str | None:
         """The first basic fact still unknown that would decide some result."""
         undecided = {f for r in self.results() if r.status == "unknown" for f in r.missing}
-        return next((f for f in BASICS if f not in self.profile and f not in self.skipped and f in undecided), None)
+        known = self.engine_profile()
+        return next((f for f in BASICS if f not in known and f not in self.skipped and f in undecided), None)
 
     def _open(self) -> tuple[int, set]:
         """Results still undecided, and the facts that would decide them (not skipped)."""
@@ -451,6 +491,13 @@ class Conversation:
             text += wording()["skip_hint"]
         self._say(text, fact_options(fact))
         self._set("asked_fact", fact)
+
+    def _ask_place(self, choices: dict) -> None:
+        name, districts = next(iter(choices.items()))
+        options = [(d, payload("inform", {"district": d})) for d in districts[:MAX_BUTTONS]]
+        self.pose("fact:district")
+        self._say(wording()["place_which"].format(place=name, districts="、".join(districts)), options)
+        self._set("asked_fact", "district")
 
     def _resume(self, prefix: bool = True) -> None:
         """After an aside (a policy question, thanks…): back to where the conversation was."""
@@ -534,6 +581,7 @@ class Conversation:
     def _attach_payload(self) -> None:
         """The channel contract: the current profile and every result, whenever they changed."""
         self.reply.payload = {"type": "recommendations", "profile": dict(self.profile),
+                              "estimates": {"age": list(self.age_estimate())} if self.age_estimate() else {},
                               "results": [r.to_dict() for r in self.results()],
                               "asking": self.slots.get("asked_fact"),   # the question now open, if any
                               "cards": self._cards,                    # result cards in this reply

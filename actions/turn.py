@@ -31,6 +31,7 @@ class Turn:
     relation: str | None = None                        # 我妈 -> 子女
     age_range: tuple | None = None                     # "八十出头" -> (80, 83): a vague age, never stored as age
     entities: dict = field(default_factory=dict)       # every entity by name (booking buttons …)
+    place_choices: dict = field(default_factory=dict)  # "太湖边" -> {"太湖": [four districts]}: ask, never guess
 
     @property
     def subject(self) -> str | None:
@@ -72,6 +73,7 @@ def turn_from_message(message: dict) -> Turn:
         relation=message.get("speaker_relation"),
         age_range=_age_range(message.get("age_range")),
         entities=entities,
+        place_choices=dict(message.get("place_choices") or {}),
     )
 
 

@@ -33,7 +33,8 @@ def pipeline_turn(text: str, intent: str = "inform") -> Turn:
     return Turn(intent=intent, text=text, facts=facts,
                 hypothetical={k: r.facts[k] for k in r.hypothetical}, estimated=set(r.estimated),
                 readings=r.readings, cues=set(r.cues), problems=list(r.problems), relation=r.relation,
-                entities=dict(facts))
+                entities=dict(facts), place_choices=dict(r.place_choices or {}),
+                age_range=tuple(r.age_range) if r.age_range else None)
 
 
 class Session:
@@ -360,3 +361,28 @@ def test_more_stays_on_offer_after_a_later_answer():
     assert any(b["payload"] == "/more" for m in reply.messages for b in m.get("buttons", []))
     more = s.say("更多", "more")
     assert "4." in Session.text(more)
+
+
+def test_a_place_two_districts_share_is_asked_never_guessed():
+    s = Session()
+    reply = s.say("我妈82岁住在太湖边上")
+    assert s.slots.get("district") is None and s.slots["asked_fact"] == "district"
+    assert "吴中区" in Session.text(reply) and "吴江区" in Session.text(reply)
+    assert any("吴中区" in b for b in s.buttons)
+    s.say("2")                                             # a number picks one of the districts named
+    assert s.slots["district"] == "吴中区"
+
+
+def test_a_vague_age_decides_what_it_can_and_is_asked_only_when_it_matters():
+    s = Session()
+    s.say("我爸住在狮子山那边今年八十出头")
+    reply = s.say("有苏州户口")
+    text = Session.text(reply)
+    assert s.slots.get("age") is None and s.slots["age_estimate"] == [80, 83]
+    assert "高龄津贴" in text and "年龄约80到83岁" in text        # 80+ decides 尊老金 at once
+    s2 = Session()
+    s2.say("我妈六十多了，住在吴江")                           # 61-69 straddles 65: it matters
+    s2.say("本地户口")
+    assert s2.slots["asked_fact"] == "age"
+    s2.say("六十七")
+    assert s2.slots["age"] == 67
