@@ -39,6 +39,12 @@ NOT_ANSWERS = {"ask_policy", "what_if", "more", "help", "restart", "ask_recommen
 # The classifier may call a plain answer "out of scope" ("不是，我还有个哥哥"): a short reply that
 # asks nothing is still read as the answer to the question just asked.
 QUESTION_WORDS = re.compile(r"[吗？?呢]|什么|怎么|为什么|哪|几|多少|谁")
+# A question about a named policy, in any register: 有没有…, 能不能…, Wu 伐/哇, 啥, 咋.
+POLICY_QUESTION = re.compile(r"[吗？?呢伐]|什么|怎么|为什么|哪|几|多少|谁|有没有|能不能|是不是|可不可以|可以吗|行不行|"
+                             r"会不会|好不好|好勿好|要不要|咋|啥|要铜钿|多久")
+# Turns whose own meaning comes first, even when they name a policy.
+OWN_MEANING = {"what_if", "more", "restart", "forget_me", "forget_me_confirm", "check_status", "cancel_booking",
+               "book_service", "apply_waitlist", "request_assessment", "book_advisor"}
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
@@ -254,6 +260,9 @@ class Conversation:
         answered = task.read()
         if answered or problem or getattr(task, "filled_other", False):
             task.ask_next()
+        elif intent not in OWN_MEANING and self._names_a_policy_in_a_question():
+            self._on_ask_policy()   # "上门助洁要铜钿哇": answered, then the request's question again
+            task.ask_next()
         elif intent in ("ask_recommendation", "more") and not set(self.profile) - {"subject"}:
             # nothing known yet: no second question beside the request's; results come after it
             self._note(wording()["results_after_request_first"])
@@ -317,6 +326,8 @@ class Conversation:
         turn, intent = self.turn, self.turn.intent
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
+        if intent not in OWN_MEANING and self._names_a_policy_in_a_question():
+            return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
         if intent in ("ask_policy", "more", "help", "ask_recommendation"):
             return intent
         if "impatient" in turn.cues:
@@ -334,6 +345,12 @@ class Conversation:
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"
+
+    def _names_a_policy_in_a_question(self) -> bool:
+        if not (aspect_of(self.turn.cues) or POLICY_QUESTION.search(self.turn.text)):
+            return False
+        hits = self.search.search(self.turn.text, limit=1)
+        return bool(hits) and hits[0].score >= NAMED_SCORE
 
     def _asks_about_a_policy(self) -> bool:
         turn = self.turn
