@@ -386,3 +386,12 @@ def test_a_vague_age_decides_what_it_can_and_is_asked_only_when_it_matters():
     assert s2.slots["asked_fact"] == "age"
     s2.say("六十七")
     assert s2.slots["age"] == 67
+
+
+def test_an_answer_split_over_two_messages_is_waited_for():
+    s = Session()
+    s.say("你好", "greet")
+    first = s.say("我今年", "inform")
+    assert Session.text(first) == "嗯，您接着说。" and s.slots["asked_fact"] == "age"
+    s.say("八十一", "inform")
+    assert s.slots["age"] == 81

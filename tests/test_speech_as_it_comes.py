@@ -378,6 +378,30 @@ def test_wu_words_for_self_care(text, level):
     assert got.facts["care_level"] == level and "care_level" in got.estimated
 
 
+@pytest.mark.parametrize("text", [
+    # a household task done by oneself (care_level.self_managed: tasks × self / fine)
+    "买汰烧都自己来", "买菜烧饭自己来", "买菜做饭都自己", "烧饭做菜没问题", "洗衣烧饭都自己弄", "烧饭自己烧",
+    "做饭都是自己", "家务都是自己做", "家务活自己干", "样样自家来", "里里外外都自己弄", "她自己会做饭",
+    "自家买汰烧", "买汰烧弄得来", "买汰烧来事", "买汰烧来三", "家务都会做", "家务都能做", "家务活都做得了",
+    # the body said to be well (body × degree × good)
+    "身体好", "身子骨还硬朗", "身子还好", "身体蛮好的", "身体挺不错", "身体很健康", "身体都还好", "身体也好",
+    "身体倒好", "身体倒是不错", "身体一直很好", "身体还算健康", "身体算硬朗", "身体比较结实", "身体还是可以的",
+    "身体还行的", "身体好得很",
+])
+def test_self_managed_everyday_words(text):
+    got = run(text)
+    assert got.facts["care_level"] == "能力完好" and "care_level" in got.estimated
+
+
+@pytest.mark.parametrize("text", [
+    "身体不好", "身体好不了", "身体勿好", "身子骨弗灵", "身体还好吗", "身体可以么", "身体好呢？",  # not_after / questions
+    "她自己不会做饭", "买汰烧自己弄勿动", "烧饭自己弗来", "做饭自己没力气", "做饭自己难", "烧饭自己吃力",
+    "家务自己费劲", "儿子自己做饭", "不是自己做饭",
+])
+def test_self_managed_words_that_say_otherwise(text):
+    assert facts(text).get("care_level") != "能力完好"
+
+
 # --- 6. household and income said indirectly ---------------------------------------------------
 
 @pytest.mark.parametrize("text,value", [

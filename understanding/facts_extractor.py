@@ -201,6 +201,12 @@ class _Lex:
         self.score_re = c(_alt(cl["score_words"]) + r"[是为了:：\s]*(?P<n>\d{1,3}|[零一二三四五六七八九十百]+)\s*分")
         self.score_bands = [(int(lo), lv) for lo, lv in cl["score_bands"]]
         self.score_max = int(cl["score_max"])
+        sm = cl["self_managed"]
+        nogap = r"(?:(?![不没勿弗])[^\s" + re.escape(_BREAKS) + r"]){0,%d}?"
+        self.self_managed = c("(?:" + _alt(sm["tasks"]) + nogap % 3 + _alt(sm["self"] + sm["fine"])
+                              + "|" + _alt(sm["self"]) + nogap % 2 + _alt(sm["tasks"])
+                              + "|" + _alt(sm["body"]) + "(?:" + _alt(sm["degree"]) + "){0,2}" + _alt(sm["good"]) + ")")
+        self.self_managed_not = c(r"^[^\s" + re.escape(_BREAKS) + r"]{0,3}?" + _alt(sm["not_after"]))
 
         # ADL
         adl = d["adl"]
@@ -808,6 +814,11 @@ def _care(ctx: _Ctx):
         if est and lex.act_end.search(t[max(0, m.start() - 6):m.start()]):
             continue  # "大小便不能自理": one activity, left to the daily-activity estimate
         ctx.add("care_level", level, m.start(), m.end(), estimated=est)
+    for m in lex.self_managed.finditer(t):  # "买汰烧都自己来", "身体蛮好的"
+        if lex.self_managed_not.match(t[m.end():m.end() + 4]) or ctx.polarity(m.start(), m.end()) \
+                or ctx.about_other(m.start(), m.end()):
+            continue
+        ctx.add("care_level", CARE_LEVELS[0], m.start(), m.end(), estimated=True)
     for m in lex.level_ctx.finditer(t):  # "评估结果是中度", "长护险评了重度"
         if lex.gap_neg.search(m.group("gap")):
             continue
