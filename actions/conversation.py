@@ -198,7 +198,8 @@ class Conversation:
     # --- the turn ---------------------------------------------------------------------------------
     def respond(self) -> Reply:
         self._take_subject()
-        if "incomplete" in self.turn.cues and not self.turn.facts and self.turn.intent not in OWN_MEANING:
+        if "incomplete" in self.turn.cues and not set(self.turn.facts) - {"subject"} \
+                and self.turn.intent not in OWN_MEANING:
             # "我今年" from a slow typer: wait for the rest, the open question stays open
             self._say(wording()["go_on"])
             self._posed = True
