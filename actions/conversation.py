@@ -355,8 +355,7 @@ class Conversation:
     def _names_a_policy_in_a_question(self) -> bool:
         if not (aspect_of(self.turn.cues) or POLICY_QUESTION.search(self.turn.text)):
             return False
-        hits = self.search.search(self.turn.text, limit=1)
-        return bool(hits) and hits[0].score >= NAMED_SCORE
+        return bool(self.search.named(self.turn.text))
 
     def _asks_about_a_policy(self) -> bool:
         turn = self.turn
@@ -682,6 +681,9 @@ class Conversation:
     def _policy_named(self) -> str | None:
         """The policy a question is about: one it names; else, for "一个月给多少", the one just
         discussed; else a clear best match of the search."""
+        named = self.search.named(self.turn.text)
+        if named:
+            return named[0]
         hits = self.search.search(self.turn.text, limit=1)
         if hits and hits[0].score >= NAMED_SCORE:
             return hits[0].id

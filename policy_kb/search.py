@@ -69,6 +69,15 @@ class PolicySearch:
         for word in self.jieba_words:  # keep names and aliases whole when segmenting queries
             jieba.add_word(word, freq=2000)
 
+    def named(self, query: str) -> list[str]:
+        """Policies whose name or an alias the query says verbatim, the longest said first."""
+        found = []
+        for p in self.kb.policies:
+            said = [a for a in p.aliases + [p.name] if a in (query or "")]
+            if said:
+                found.append((-max(map(len, said)), p.id))
+        return [pid for _, pid in sorted(found)]
+
     def search(self, query: str, limit: int = 3) -> list[Hit]:
         if not query or not query.strip():
             return []

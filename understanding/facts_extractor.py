@@ -721,7 +721,13 @@ def _not_home(ctx: _Ctx, s: int, e: int) -> bool:
     if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
             or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
         return True
+    if not lived and _WORK_AFTER.match(t[e:e + 10]):
+        return True   # "儿子在盛泽做生意", "我在园区上班": where someone works, not the elder's home
     return ctx.polarity(s, e, question=False) == "neg" or bool(lex.district_not_before.match(t[e:e + 6]))
+
+
+_WORK_AFTER = re.compile(r"^(?:镇|区|市|那边|那里|这边)?(?:[\u4e00-\u9fff]{0,4}?)(?:工作|上班|做生意|打工|读书|上学|开店|开厂|做事|"
+                         r"教书|当兵|出差|住院|看病)")
 
 
 _HOME_WORD = re.compile(r"(?:住在|家住|家在|住(?![院址房宿户所持手口嘴店校读])|搬到|住到)(?P<w>[\u4e00-\u9fff]{2,4}?)(?=那边|那里|这边|一带|附近|的|镇"
