@@ -256,6 +256,8 @@ class _Lex:
         self.family_word = c(_alt(lv["family_words"]))
         self.speaker_word = c(_alt(lv["speaker_words"]))
         self.couple_word = c(_alt(lv["couple_words"]))
+        self.other_parent = c("^" + _alt(lv["other_parent_words"]))
+        self.just_two = c(_alt(lv["just_two_words"]))
         dg = d["disability_grade"]
         words = _alt(dg["words"])
         g = r"(?P<g>\d|[一二三四五六七八九十壹贰叁肆])"
@@ -721,11 +723,15 @@ def _not_home(ctx: _Ctx, s: int, e: int) -> bool:
     if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
             or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
         return True
+    if _SPEAKER_HOME.search(t[max(0, s - 5):s]) and _ELDER_NAMED.search(t):
+        return True   # "我妈住用直，我住胜浦": a relative's own home, not the elder's
     if not lived and _WORK_AFTER.match(t[e:e + 10]):
         return True   # "儿子在盛泽做生意", "我在园区上班": where someone works, not the elder's home
     return ctx.polarity(s, e, question=False) == "neg" or bool(lex.district_not_before.match(t[e:e + 6]))
 
 
+_SPEAKER_HOME = re.compile(r"(?:^|[^她他伲老])我(?:自己|们家|家)?(?:住在|住|家在|在|是)(?:的)?(?:是)?$")
+_ELDER_NAMED = re.compile(r"我(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|婆婆|公公|岳父|岳母|姥姥|姥爷)|爸妈|父母|老人家?")
 _WORK_AFTER = re.compile(r"^(?:镇|区|市|那边|那里|这边)?(?:[\u4e00-\u9fff]{0,4}?)(?:工作|上班|做生意|打工|读书|上学|开店|开厂|做事|"
                          r"教书|当兵|出差|住院|看病)")
 
@@ -892,7 +898,9 @@ def _living(ctx: _Ctx):
             ctx.add("living", "独居", m.start(), m.end())
     for m in lex.living_with.finditer(t):
         who = m.group("who")
-        if lex.family_word.search(who):
+        if lex.other_parent.search(who) and lex.just_two.search(t[m.start():m.end() + 6]):
+            value = "空巢"   # "我爸…跟我妈两个人住": the speaker's other parent is the elder's spouse
+        elif lex.family_word.search(who):
             value = "与家人同住"
         elif lex.couple_word.search(who):
             value = "空巢"

@@ -634,8 +634,9 @@ def _gazetteer_sound_alike(text: str, i: int, res: _Resources, taken: bytearray)
         sub = text[i:i + n]
         if len(sub) < n or not _is_cjk(sub) or any(taken[i:i + n]) or sub in res.words \
                 or any(ch in _FUNCTION_CHARS or ch in _QUESTION_CHARS for ch in sub) or gazetteer.districts_of(sub) \
-                or _crosses(text, i, res.words) or _crosses(text, i + n, res.words) \
-                or not _PLACE_END.match(text, i + n):  # not "住院透析", "在哪看"
+                or _crosses(text, i, res.words) \
+                or (_crosses(text, i + n, res.words) and not _PLACE_SUFFIX.match(text, i + n)) \
+                or not _PLACE_END.match(text, i + n):  # not "住院透析", "在哪看"; "用直镇上" is a place
             continue
         hits = gazetteer.sound_alike(sub, typos=False)
         if not hits and _TYPO_END.match(text, i + n):  # a typo only where the name surely ends: "住在用直"
@@ -648,6 +649,7 @@ def _gazetteer_sound_alike(text: str, i: int, res: _Resources, taken: bytearray)
 _QUESTION_CHARS = set("哪啥谁几怎么吗呢吧")
 # After a misheard name: the clause ends, or a place word follows ("住在黄代那边", "木读镇上").
 _PLACE_END = re.compile(r"$|[\s" + re.escape(_BREAKS) + r"]|那|这|一带|附近|周边|旁边|边|的|人|镇|街道|乡|村|社区|小区|上|里|住")
+_PLACE_SUFFIX = re.compile(r"镇|街道|乡|村|社区|小区")
 _TYPO_END = re.compile(r"$|[\s" + re.escape(_BREAKS) + r"]|镇|街道|乡|村|社区|那边|那里|这边|一带|附近|周边")
 
 

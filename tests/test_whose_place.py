@@ -1,0 +1,33 @@
+"""Whose place, whose household: a relative's own home or workplace is not the elder's, and the
+speaker's other parent is the elder's spouse."""
+import pytest
+
+from understanding.facts_extractor import extract
+
+
+@pytest.mark.parametrize("text,district", [
+    ("我妈今年83，一个人住在甪直，我住胜浦离她不远", "吴中区"),
+    ("我外婆住在黄埭，我自己住在园区", "相城区"),
+    ("不好意思刚才说错了，我爸妈住的是太仓，是我住昆山", "太仓市"),
+    ("我爸在张家港凤凰镇老家，我在昆山花桥上班", "张家港市"),
+    ("儿子在盛泽做生意，我们老两口住在平望", "吴江区"),
+    ("我女儿在园区读书，我住在木渎镇上", "吴中区"),
+    ("住在用直镇上", "吴中区"),
+])
+def test_the_elders_place_not_the_speakers(text, district):
+    assert extract(text).facts.get("district") == district
+
+
+@pytest.mark.parametrize("text", ["不是，有个儿子在盛泽做生意", "我在园区上班", "孙女在昆山工作"])
+def test_where_someone_works_is_no_home(text):
+    assert "district" not in extract(text).facts
+
+
+@pytest.mark.parametrize("text,living", [
+    ("我爸88了，跟我妈两个人住", "空巢"),
+    ("我外公和我外婆两个人住在乡下", "空巢"),
+    ("我爸跟我妈住，还有我弟弟一家", "与家人同住"),
+    ("跟我女儿两个人住", "与家人同住"),
+])
+def test_the_other_parent_is_the_spouse(text, living):
+    assert extract(text).facts.get("living") == living
