@@ -31,3 +31,19 @@ def test_where_someone_works_is_no_home(text):
 ])
 def test_the_other_parent_is_the_spouse(text, living):
     assert extract(text).facts.get("living") == living
+
+
+@pytest.mark.parametrize("text", ["女儿嫁到太仓去了 一个月回来一趟", "他儿子在昆山开发区打工，户口也迁过去了",
+                                  "孙子去园区买了房子", "我自己住吴中区的，外婆不跟我住"])
+def test_someone_elses_place_is_not_the_elders(text):
+    assert "district" not in extract(text).facts
+
+
+@pytest.mark.parametrize("text", ["和老伴住在许墅关老街上", "我跟儿子住在园区", "我妈住在园区"])
+def test_living_with_someone_there_is_still_home(text):
+    assert "district" in extract(text).facts
+
+
+@pytest.mark.parametrize("text", ["本村户口", "户口就在本村", "户口在镇上"])
+def test_hukou_said_as_this_village(text):
+    assert extract(text).facts.get("hukou") is True

@@ -725,13 +725,17 @@ def _not_home(ctx: _Ctx, s: int, e: int) -> bool:
         return True
     if _SPEAKER_HOME.search(t[max(0, s - 5):s]) and _ELDER_NAMED.search(t):
         return True   # "我妈住用直，我住胜浦": a relative's own home, not the elder's
+    people = list(lex.person.finditer(t, max(ctx.clause_start(s, spaces=True), s - 12), s))
+    if people and ctx.is_other(people[-1].group()) and people[-1].group() not in lex.spouse_words \
+            and t[max(0, people[-1].start() - 1):people[-1].start()] not in ("和", "跟", "与", "同"):
+        return True   # "女儿嫁到太仓去了", "他儿子在昆山开发区打工": someone else's place
     if not lived and _WORK_AFTER.match(t[e:e + 10]):
         return True   # "儿子在盛泽做生意", "我在园区上班": where someone works, not the elder's home
     return ctx.polarity(s, e, question=False) == "neg" or bool(lex.district_not_before.match(t[e:e + 6]))
 
 
 _SPEAKER_HOME = re.compile(r"(?:^|[^她他伲老])我(?:自己|们家|家)?(?:住在|住|家在|在|是)(?:的)?(?:是)?$")
-_ELDER_NAMED = re.compile(r"我(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|婆婆|公公|岳父|岳母|姥姥|姥爷)|爸妈|父母|老人家?")
+_ELDER_NAMED = re.compile(r"我?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|婆婆|公公|岳父|岳母|姥姥|姥爷|阿婆|好婆)|爸妈|父母|老人家?")
 _WORK_AFTER = re.compile(r"^(?:镇|区|市|那边|那里|这边)?(?:[\u4e00-\u9fff]{0,4}?)(?:工作|上班|做生意|打工|读书|上学|开店|开厂|做事|"
                          r"教书|当兵|出差|住院|看病)")
 
