@@ -48,6 +48,7 @@ OWN_MEANING = {"what_if", "more", "restart", "forget_me", "forget_me_confirm", "
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
+CORRECTABLE = ("age", "district", "economic_status", "living", "hukou", "care_level")   # in this order
 NAMED_SCORE = 10     # PolicySearch adds 10 when a policy's name or alias is in the question
 CLEAR_SCORE = 6      # below this a search hit is a guess: ask which policy instead
 PROBLEM_WORDING = {
@@ -399,6 +400,13 @@ class Conversation:
                 facts[asked] = value
             elif turn.reading_problem(asked) in PROBLEM_WORDING:
                 return facts, None, turn.reading_problem(asked)
+        if not facts and "correction" in turn.cues:
+            # "说错了，应该是八十一" a turn later: the bare value corrects a fact already said
+            for fact in CORRECTABLE:
+                value = turn.reading(fact)
+                if fact in self.profile and value is not None and value != self.profile[fact]:
+                    facts[fact] = value
+                    break
         if not facts and "age" not in self.profile and BARE_NUMBER.match(turn.text):
             value = turn.reading("age")  # "82", "88": an age while age is unknown, never goodbye
             if value is not None and value >= MIN_BARE_AGE:

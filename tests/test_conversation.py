@@ -395,3 +395,11 @@ def test_an_answer_split_over_two_messages_is_waited_for():
     assert Session.text(first) == "嗯，您接着说。" and s.slots["asked_fact"] == "age"
     s.say("八十一", "inform")
     assert s.slots["age"] == 81
+
+
+def test_a_correction_in_a_later_message_changes_the_fact_said():
+    s = Session()
+    s.say("我奶奶八十岁，住吴中，不对，是相城，一个人住")
+    assert s.slots["age"] == 80 and s.slots["district"] == "相城区"
+    reply = s.say("说错了，应该是八十一，今年过了生日的")
+    assert s.slots["age"] == 81 and "已改为" in Session.text(reply)

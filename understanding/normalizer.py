@@ -384,11 +384,19 @@ def stutter_chars(text: str) -> list[Edit]:
 _RESTART = re.compile(r"([零一二两三四五六七八九十百]+)((?:[ \t]|那个|就是|呃|嗯|啊|哦)+)([零一二两三四五六七八九十百]+)")
 
 
+# "八十 嗯 那个三了", "六十 嗯 四岁": the tens said, a pause, then the units.
+_CONTINUED = re.compile(r"([二三四五六七八九]十|一百)((?:[ \t]|那个|就是|呃|嗯|啊|哦)+)([一二三四五六七八九])"
+                        r"(?![十百零〇一二三四五六七八九个天年月日次号点块元斤分楼层])")
+
+
 def restarted_numbers(text: str) -> list[Edit]:
-    """八十 八十二, 八十那个八十二岁 -> 八十二: a number begun, then said again in full (part of
-    stutter_words)."""
-    return [(m.start(1), m.start(3), "") for m in _RESTART.finditer(text)
-            if m.group(3).startswith(m.group(1)) and any(u in m.group(1) for u in "十百")]
+    """八十 八十二, 八十那个八十二岁 -> 八十二: a number begun, then said again in full; 八十 嗯 三
+    -> 八十三: continued after a pause (part of stutter_words)."""
+    restarted = [(m.start(1), m.start(3), "") for m in _RESTART.finditer(text)
+                 if m.group(3).startswith(m.group(1)) and any(u in m.group(1) for u in "十百")]
+    continued = [(m.start(2), m.start(3), "") for m in _CONTINUED.finditer(text)
+                 if not any(s <= m.start(2) < e for s, e, _ in restarted)]
+    return restarted + continued
 
 
 def stutter_words(text: str) -> list[Edit]:
