@@ -47,3 +47,23 @@ def test_living_with_someone_there_is_still_home(text):
 @pytest.mark.parametrize("text", ["本村户口", "户口就在本村", "户口在镇上"])
 def test_hukou_said_as_this_village(text):
     assert extract(text).facts.get("hukou") is True
+
+
+@pytest.mark.parametrize("text,living", [
+    ("我今年六十五，住东渚，一个人", "独居"),
+    ("我快九十了，老太婆也八十多，两个人住在周庄", "空巢"),
+    ("伲两个人过，儿子在上海", "空巢"),
+])
+def test_living_said_in_a_clause_of_its_own(text, living):
+    assert extract(text).facts.get("living") == living
+
+
+@pytest.mark.parametrize("text,fact,value", [
+    ("就一个儿子，九八年出车祸没了", "family_planning_special", True),
+    ("只有一个女儿，前几年生病走了", "family_planning_special", True),
+    ("呒人照顾", "family_caregiver", False),
+    ("不用照顾，他还照顾我妈呢", "family_caregiver", False),
+    ("吃饭穿衣自家来 汰浴吃力 要人帮把手", "care_level", "轻度失能"),
+])
+def test_household_and_care_said_plainly_or_in_suzhou_words(text, fact, value):
+    assert extract(text).facts.get(fact) == value

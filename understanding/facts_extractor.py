@@ -257,6 +257,7 @@ class _Lex:
         self.speaker_word = c(_alt(lv["speaker_words"]))
         self.couple_word = c(_alt(lv["couple_words"]))
         self.other_parent = c("^" + _alt(lv["other_parent_words"]))
+        self.with_word_re = c(_alt(lv["with_words"]))
         self.just_two = c(_alt(lv["just_two_words"]))
         dg = d["disability_grade"]
         words = _alt(dg["words"])
@@ -892,6 +893,10 @@ def _economic(ctx: _Ctx):
             ctx.add("economic_status", "一般", m.start(), m.end(), weak=True)
 
 
+_ALONE_CLAUSE = re.compile(r"(?:^|[\s，,。；;])(一个人|一家头|就我一个)(?=$|[\s，,。；;！!])")
+_TWO_OF_US = re.compile(r"(?:我们|伲)?(?:两个人|俩人|两个)(?:住|过|生活)")
+
+
 def _living(ctx: _Ctx):
     lex, t = ctx.lex, ctx.t
     for m in lex.living_re.finditer(t):
@@ -900,6 +905,13 @@ def _living(ctx: _Ctx):
     for m in lex.alone_at.finditer(t):  # "她一个人在盛泽住"
         if ctx.polarity(m.start(), m.end()) is None and not ctx.about_other(m.start(), m.end()):
             ctx.add("living", "独居", m.start(), m.end())
+    for m in _ALONE_CLAUSE.finditer(t):   # "住东渚，一个人": a clause of its own (alone, a bare reply)
+        if t.strip(" " + _BREAKS) != m.group(1) and not ctx.about_other(m.start(1), m.end(1)):
+            ctx.add("living", "独居", m.start(1), m.end(1))
+    for m in _TWO_OF_US.finditer(t):      # "老太婆也八十多，两个人住在周庄": the couple
+        clause = t[ctx.clause_start(m.start()):m.start()]
+        if not lex.with_word_re.search(clause):
+            ctx.add("living", "空巢", m.start(), m.end())
     for m in lex.living_with.finditer(t):
         who = m.group("who")
         if lex.other_parent.search(who) and lex.just_two.search(t[m.start():m.end() + 6]):
