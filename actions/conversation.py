@@ -42,6 +42,11 @@ QUESTION_WORDS = re.compile(r"[吗？?呢]|什么|怎么|为什么|哪|几|多�
 # A question about a named policy, in any register: 有没有…, 能不能…, Wu 伐/哇, 啥, 咋.
 POLICY_QUESTION = re.compile(r"[吗？?呢伐]|什么|怎么|为什么|哪|几|多少|谁|有没有|能不能|是不是|可不可以|可以吗|行不行|"
                              r"会不会|好不好|好勿好|要不要|咋|啥|要铜钿|多久")
+# A wish for a service asked as a question of cost or right: answered about the service first.
+COST_OR_RIGHT = re.compile(r"要钱|收钱|收费|多少钱|几钿|要铜钿|铜钿|免费|花钱|自费|自己出钱|什么条件|符合|够不够|能不能享受|"
+                           r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销")
+REQUEST_POLICY = {"home_service": "home_care_service_subsidy", "waitlist": "public_care_home_waitlist",
+                  "assessment": "ltc_insurance", "advisor": "elder_care_advisor"}
 # Turns whose own meaning comes first, even when they name a policy.
 OWN_MEANING = {"what_if", "more", "restart", "forget_me", "forget_me_confirm", "check_status", "cancel_booking",
                "book_service", "apply_waitlist", "request_assessment", "book_advisor"}
@@ -206,6 +211,10 @@ class Conversation:
             self._posed = True
             return self.reply
         task = self._task()
+        if task is None and self.turn.intent in REQUEST_INTENTS and COST_OR_RIGHT.search(self.turn.text):
+            # "想叫人上门帮洗澡，要钱吗": a question about the service, not yet a request
+            self.turn.entities.setdefault("policy", REQUEST_POLICY[INTENT_KIND[self.turn.intent]])
+            self.turn.intent = "ask_policy"
         if task is not None or self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
             self._respond_to_request(task)
         else:

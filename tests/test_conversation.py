@@ -403,3 +403,11 @@ def test_a_correction_in_a_later_message_changes_the_fact_said():
     assert s.slots["age"] == 80 and s.slots["district"] == "相城区"
     reply = s.say("说错了，应该是八十一，今年过了生日的")
     assert s.slots["age"] == 81 and "已改为" in Session.text(reply)
+
+
+def test_a_service_asked_about_as_a_question_of_cost_is_answered_not_booked():
+    s = Session()
+    reply = s.say("伲想叫人上门来帮伲汏浴 要铜钿哇", "book_service")
+    assert "政府购买居家上门服务" in Session.text(reply) and not s.slots.get("booking_kind")
+    reply = s.say("帮我妈约个助浴，明天上午", "book_service")
+    assert s.slots.get("booking_kind") == "home_service"
