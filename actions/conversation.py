@@ -53,6 +53,20 @@ OWN_MEANING = {"what_if", "more", "restart", "forget_me", "forget_me_confirm", "
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
+# Who the elder is, by the word the family uses: 我爸 and 父亲 are one person, 我妈 another.
+ELDER_WORDS = {"父亲": ("我爸", "我父亲", "我老爸", "伲爷", "我爹"), "母亲": ("我妈", "我母亲", "我老妈", "伲娘", "我姆妈"),
+               "奶奶": ("我奶奶", "我阿娘"), "爷爷": ("我爷爷",), "外婆": ("我外婆", "我姥姥", "我好婆"),
+               "外公": ("我外公", "我姥爷"), "婆婆": ("我婆婆",), "公公": ("我公公",), "岳父": ("我岳父", "我老丈人"),
+               "岳母": ("我岳母", "我丈母娘"), "老伴": ("我老伴", "老伴", "老太婆", "老头子", "我爱人")}
+_ELDER_WORD = re.compile("|".join(sorted((w for ws in ELDER_WORDS.values() for w in ws), key=len, reverse=True)))
+
+
+def elder_word(text: str) -> str | None:
+    """The first family word for an elder in the text, canonical (我爸 -> 父亲)."""
+    m = _ELDER_WORD.search(text or "")
+    return next((k for k, ws in ELDER_WORDS.items() if m and m.group() in ws), None)
+
+
 CORRECTABLE = ("age", "district", "economic_status", "living", "hukou", "care_level")   # in this order
 NAMED_SCORE = 10     # PolicySearch adds 10 when a policy's name or alias is in the question
 CLEAR_SCORE = 6      # below this a search hit is a guess: ask which policy instead
@@ -94,6 +108,7 @@ class Conversation:
         self.sender_id, self.metadata = sender_id, metadata or {}
         self.in_form = False        # a request is open: it asks its own next question after an aside
         self._posed = False         # a question was asked in this reply
+        self._other_said = False    # the message spoke of another family member than the elder
         self.profile = known_profile(self.slots)
         self.skipped = dont_know_facts(self.slots)
         self.reply = Reply()
@@ -315,6 +330,7 @@ class Conversation:
     # --- advice ----------------------------------------------------------------------------------------
     def _respond_to_advice(self) -> None:
         stated, skipped, problem = self._read_answer()
+        stated = self._about_the_elder(stated)
         problem = self.turn.problems[0] if self.turn.problems else problem
         if problem:
             self._problem(problem, stated)
@@ -344,6 +360,8 @@ class Conversation:
             return "what_if"
         if intent not in OWN_MEANING and self._names_a_policy_in_a_question():
             return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
+        if self._other_said:
+            return "ask_policy" if self.search.named(turn.text) else "aside"
         if intent in ("ask_policy", "more", "help", "ask_recommendation"):
             return intent
         if "impatient" in turn.cues:
@@ -376,6 +394,26 @@ class Conversation:
             return False
         runner_up = hits[1].score if len(hits) > 1 else 0
         return hits[0].score >= NAMED_SCORE or (hits[0].score >= CLEAR_SCORE and hits[0].score >= 1.25 * runner_up)
+
+    # --- whose facts: the elder's, not another family member's said later ---------------------------
+    def _about_the_elder(self, stated: dict) -> dict:
+        """Facts said about another person than the elder being advised ("老家我妈八十九了" from an
+        elder who spoke of herself, "我妈七十八了" about the mother of an elder father) are not the
+        elder's: they change nothing, and the advisor says so (one elder per conversation for now)."""
+        said = elder_word(self.turn.text)
+        if not stated:
+            return stated
+        known = self.slots.get("elder_word")
+        if known is None:
+            who_now = said or ("本人" if self.profile.get("subject") == "self" or stated.get("subject") == "self" else None)
+            if who_now:
+                self._set("elder_word", who_now)
+            return stated
+        if said is None or said == known or not set(stated) - {"subject"}:
+            return stated
+        self._note(wording()["other_person"].format(other=said, elder="您" if known == "本人" else known))
+        self._other_said = True
+        return {}
 
     # --- reading the message ------------------------------------------------------------------------
     def _take_subject(self) -> None:
@@ -630,6 +668,9 @@ class Conversation:
     # --- handlers, one per kind of turn ---------------------------------------------------------------------
     def _on_inform(self) -> None:
         self._progress()
+
+    def _on_aside(self) -> None:
+        self._resume(prefix=False)
 
     def _on_repeat(self) -> None:
         self._note(wording()["already_noted"].format(facts="，".join(self._repeated)))

@@ -411,3 +411,15 @@ def test_a_service_asked_about_as_a_question_of_cost_is_answered_not_booked():
     assert "政府购买居家上门服务" in Session.text(reply) and not s.slots.get("booking_kind")
     reply = s.say("帮我妈约个助浴，明天上午", "book_service")
     assert s.slots.get("booking_kind") == "home_service"
+
+
+def test_facts_about_another_family_member_said_later_change_nothing():
+    s = Session()
+    s.say("我爸今年九十了住在太仓，跟我妈两个人住")
+    s.say("太仓户口")
+    reply = s.say("我妈也七十八了，身体也不太好")
+    assert s.slots["age"] == 90 and "母亲" in Session.text(reply) and "没听明白" not in Session.text(reply)
+    s2 = Session()
+    s2.say("我今年五十八了，住在昆山，户口在河南老家")
+    s2.say("然后我老家我妈八十九了她能领尊老金吗")
+    assert s2.slots["age"] == 58
