@@ -40,11 +40,15 @@ NOT_ANSWERS = {"ask_policy", "what_if", "more", "help", "restart", "ask_recommen
 # asks nothing is still read as the answer to the question just asked.
 QUESTION_WORDS = re.compile(r"[吗？?呢]|什么|怎么|为什么|哪|几|多少|谁")
 # A question about a named policy, in any register: 有没有…, 能不能…, Wu 伐/哇, 啥, 咋.
-POLICY_QUESTION = re.compile(r"[吗？?呢伐]|什么|怎么|为什么|哪|几|多少|谁|有没有|能不能|是不是|可不可以|可以吗|行不行|"
-                             r"会不会|好不好|好勿好|要不要|咋|啥|要铜钿|多久")
+POLICY_QUESTION = re.compile(r"[吗？?呢伐哇]|什么|怎么|为什么|哪|几|多少|谁|有没有|能不能|是不是|可不可以|可以吗|行不行|"
+                             r"会不会|好不好|好勿好|要不要|咋|啥|要铜钿|多久|能领|能拿|能申请|能享受|可以领|可以拿|好拿|好领|"
+                             r"好申请|拿过没有|领过没有")
 # A wish for a service asked as a question of cost or right: answered about the service first.
 COST_OR_RIGHT = re.compile(r"要钱|收钱|收费|多少钱|几钿|要铜钿|铜钿|免费|花钱|自费|自己出钱|什么条件|符合|够不够|能不能享受|"
-                           r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销")
+                           r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销|能不能申请|能申请吗|可以申请吗|好申请|好勿好|"
+                           r"好不好申请|怎么评估|怎么申请|是不是要|要不要评估|能不能办|能办吗")
+# A status or cancellation needs a booking to speak of: "有没有送饭的" is no status check.
+LOOKUP_WORDS = re.compile(r"进度|排到|第几|状态|编号|预约|申请|提交|办得|办好|取消|不约|退掉|审核|批了|批下来|到哪")
 REQUEST_POLICY = {"home_service": "home_care_service_subsidy", "waitlist": "public_care_home_waitlist",
                   "assessment": "ltc_insurance", "advisor": "elder_care_advisor"}
 # Turns whose own meaning comes first, even when they name a policy.
@@ -67,6 +71,9 @@ def elder_word(text: str) -> str | None:
     return next((k for k, ws in ELDER_WORDS.items() if m and m.group() in ws), None)
 
 
+# What an unfinished message was about to say: "我今年" … an age, "她住在" … a place.
+FRAGMENT_FACT = ((("age"), re.compile(r"今年|岁数|年纪|年龄|多大")), ("district", re.compile(r"住|家在|在$")),
+                 ("hukou", re.compile(r"户口|户籍")), ("economic_status", re.compile(r"低保|家里是|经济")))
 CORRECTABLE = ("age", "district", "economic_status", "living", "hukou", "care_level")   # in this order
 NAMED_SCORE = 10     # PolicySearch adds 10 when a policy's name or alias is in the question
 CLEAR_SCORE = 6      # below this a search hit is a guess: ask which policy instead
@@ -224,12 +231,17 @@ class Conversation:
             # "我今年" from a slow typer: wait for the rest, the open question stays open
             self._say(wording()["go_on"])
             self._posed = True
+            self._set("pending_fact", next((f for f, p in FRAGMENT_FACT if p.search(self.turn.text)), None))
             return self.reply
         task = self._task()
         if task is None and self.turn.intent in REQUEST_INTENTS and COST_OR_RIGHT.search(self.turn.text):
-            # "想叫人上门帮洗澡，要钱吗": a question about the service, not yet a request
-            self.turn.entities.setdefault("policy", REQUEST_POLICY[INTENT_KIND[self.turn.intent]])
+            # "想叫人上门帮洗澡，要钱吗", "长护险好勿好申请": a question about it, not yet a request
+            named = self.search.named(self.turn.text)
+            self.turn.entities.setdefault("policy", named[0] if named else REQUEST_POLICY[INTENT_KIND[self.turn.intent]])
             self.turn.intent = "ask_policy"
+        if self.turn.intent in LOOKUP_INTENTS and not parse_reference(self.turn.text) \
+                and not LOOKUP_WORDS.search(self.turn.text) and not (task and (self.slots.get("task_field") or "").startswith("lookup")):
+            self.turn.intent = "nlu_fallback"   # read as anything else would be: a policy question, facts…
         if task is not None or self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
             self._respond_to_request(task)
         else:
@@ -447,6 +459,11 @@ class Conversation:
                 facts[asked] = value
             elif turn.reading_problem(asked) in PROBLEM_WORDING:
                 return facts, None, turn.reading_problem(asked)
+        pending = self.slots.get("pending_fact")
+        if pending:   # the rest of "我今年" … "八十一"
+            self._set("pending_fact", None)
+            if pending not in facts and turn.reading(pending) is not None:
+                facts[pending] = turn.reading(pending)
         if not facts and "correction" in turn.cues:
             # "说错了，应该是八十一" a turn later: the bare value corrects a fact already said
             for fact in CORRECTABLE:

@@ -395,6 +395,13 @@ def test_an_answer_split_over_two_messages_is_waited_for():
     assert Session.text(first) == "嗯，您接着说。" and s.slots["asked_fact"] == "age"
     s.say("八十一", "inform")
     assert s.slots["age"] == 81
+    s.say("住在园区")
+    s.say("户口是", "inform")                 # the rest comes in the next message
+    s.say("本地的", "inform")
+    assert s.slots["hukou"] is True
+    s.say("我今年", "inform")                 # a correction split in two: the age already known
+    s.say("八十二", "inform")
+    assert s.slots["age"] == 82
 
 
 def test_a_correction_in_a_later_message_changes_the_fact_said():
@@ -423,3 +430,17 @@ def test_facts_about_another_family_member_said_later_change_nothing():
     s2.say("我今年五十八了，住在昆山，户口在河南老家")
     s2.say("然后我老家我妈八十九了她能领尊老金吗")
     assert s2.slots["age"] == 58
+
+
+@pytest.mark.parametrize("text,intent,policy", [
+    ("有没有送饭的，我烧饭吃力了", "check_status", "老年助餐服务"),
+    ("失智的老人有专门的地方吗", "check_status", "失智老年人照护"),
+    ("长护险九十几岁还好申请吗", "request_assessment", "长期护理保险"),
+    ("尊老金我外婆能领吧", "ask_recommendation", "高龄津贴"),
+    ("以后住养老院，失独的是不是能优先", "inform", "公办养老机构入住轮候"),
+])
+def test_questions_the_classifier_mistakes_for_requests_or_results_are_answered(text, intent, policy):
+    s = Session()
+    s.say("我妈83岁住在姑苏区，苏州户口")
+    reply = s.say(text, intent)
+    assert policy in Session.text(reply) and not s.slots.get("booking_kind") and not s.slots.get("lookup_purpose")
