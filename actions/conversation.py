@@ -42,7 +42,7 @@ QUESTION_WORDS = re.compile(r"[吗？?呢]|什么|怎么|为什么|哪|几|多�
 # A question about a named policy, in any register: 有没有…, 能不能…, Wu 伐/哇, 啥, 咋.
 POLICY_QUESTION = re.compile(r"[吗？?呢伐哇]|什么|怎么|为什么|哪|几|多少|谁|有没有|能不能|是不是|可不可以|可以吗|行不行|"
                              r"会不会|好不好|好勿好|要不要|咋|啥|要铜钿|多久|能领|能拿|能申请|能享受|可以领|可以拿|好拿|好领|"
-                             r"好申请|拿过没有|领过没有")
+                             r"好申请|拿过没有|领过没有|想装|想要|想请|想找|想办|需要")
 # A wish for a service asked as a question of cost or right: answered about the service first.
 COST_OR_RIGHT = re.compile(r"要钱|收钱|收费|多少钱|几钿|要铜钿|铜钿|免费|花钱|自费|自己出钱|什么条件|符合|够不够|能不能享受|"
                            r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销|能不能申请|能申请吗|可以申请吗|好申请|好勿好|"
@@ -303,7 +303,7 @@ class Conversation:
         answered = task.read()
         if answered or problem or getattr(task, "filled_other", False):
             task.ask_next()
-        elif intent not in OWN_MEANING and self._names_a_policy_in_a_question():
+        elif self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
             self._on_ask_policy()   # "上门助洁要铜钿哇": answered, then the request's question again
             task.ask_next()
         elif intent in ("ask_recommendation", "more") and not set(self.profile) - {"subject"}:
@@ -370,7 +370,7 @@ class Conversation:
         turn, intent = self.turn, self.turn.intent
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
-        if intent not in OWN_MEANING and self._names_a_policy_in_a_question():
+        if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
             return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
         if self._other_said:
             return "ask_policy" if self.search.named(turn.text) else "aside"
@@ -391,6 +391,11 @@ class Conversation:
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"
+
+    def _may_be_a_policy_question(self) -> bool:
+        """Unless the turn has a meaning of its own; a "what if" with nothing supposed has none."""
+        intent = self.turn.intent
+        return intent not in OWN_MEANING or (intent == "what_if" and not self.turn.hypothetical)
 
     def _names_a_policy_in_a_question(self) -> bool:
         if not (aspect_of(self.turn.cues) or POLICY_QUESTION.search(self.turn.text)):

@@ -444,3 +444,13 @@ def test_questions_the_classifier_mistakes_for_requests_or_results_are_answered(
     s.say("我妈83岁住在姑苏区，苏州户口")
     reply = s.say(text, intent)
     assert policy in Session.text(reply) and not s.slots.get("booking_kind") and not s.slots.get("lookup_purpose")
+
+
+@pytest.mark.parametrize("text,intent,policy", [
+    ("喘息服务是什么，我妈也八十多了，照顾他吃不消", "what_if", "喘息服务"),
+    ("家里卫生间滑，想装扶手", "out_of_scope", "居家适老化改造补贴"),
+])
+def test_a_named_policy_with_a_wish_or_a_question_is_answered(text, intent, policy):
+    s = Session()
+    s.say("我爸83岁住在姑苏区，苏州户口")
+    assert policy in Session.text(s.say(text, intent))
