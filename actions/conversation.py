@@ -48,7 +48,8 @@ COST_OR_RIGHT = re.compile(r"要钱|收钱|收费|多少钱|几钿|要铜钿|铜
                            r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销|能不能申请|能申请吗|可以申请吗|好申请|好勿好|"
                            r"好不好申请|怎么评估|怎么申请|是不是要|要不要评估|能不能办|能办吗")
 # A status or cancellation needs a booking to speak of: "有没有送饭的" is no status check.
-LOOKUP_WORDS = re.compile(r"进度|排到|第几|状态|编号|预约|申请|提交|办得|办好|取消|不约|退掉|审核|批了|批下来|到哪")
+LOOKUP_WORDS = re.compile(r"进度|排到|第几|状态|编号|提交|办得|办好|取消|不约|退掉|审核|批了|批下来|到哪|我的申请|申请的|"
+                          r"预约的|预约了|约好|约了")
 REQUEST_POLICY = {"home_service": "home_care_service_subsidy", "waitlist": "public_care_home_waitlist",
                   "assessment": "ltc_insurance", "advisor": "elder_care_advisor"}
 # Turns whose own meaning comes first, even when they name a policy.
@@ -116,6 +117,7 @@ class Conversation:
         self.in_form = False        # a request is open: it asks its own next question after an aside
         self._posed = False         # a question was asked in this reply
         self._other_said = False    # the message spoke of another family member than the elder
+        self._productive = False    # the message told something new: asking again is no repeat
         self.profile = known_profile(self.slots)
         self.skipped = dont_know_facts(self.slots)
         self.reply = Reply()
@@ -158,8 +160,9 @@ class Conversation:
         return int(self.slots.get("question_times") or 0) if self.slots.get("question_key") == key else 0
 
     def pose(self, key: str) -> int:
-        """Count one more asking of `key`; callers ask at most MAX_ASKS times in a row, then move on."""
-        times = self.times_asked(key) + 1
+        """Count one more asking of `key`; callers ask at most MAX_ASKS times in a row, then move on.
+        A message that told something new (facts) does not count: the person is not stuck."""
+        times = self.times_asked(key) + (0 if self._productive and self.times_asked(key) else 1)
         self._set("question_key", key)
         self._set("question_times", times)
         self._posed = True
@@ -271,13 +274,14 @@ class Conversation:
         problem = turn.problems[0] if turn.problems else problem
         new = {k: v for k, v in stated.items() if not (problem and k == PROBLEM_FACT.get(problem))}
         changed = self._accept(new)
+        self._productive = bool(changed)
         if skipped:
             self._skip(skipped)
         if problem:
             self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
         if isinstance(task, BookingRequest) and intent == "cancel_booking" and not parse_reference(turn.text):
             task.stop()   # "不约了", "取消" at any question: the request was never filed
-            self.in_form = False
+            self._after_request()
             return
         if intent in REQUEST_INTENTS and not (isinstance(task, BookingRequest) and INTENT_KIND[intent] == task.kind):
             if isinstance(task, Lookup):
@@ -324,9 +328,9 @@ class Conversation:
             self._after_request()
 
     def _after_request(self) -> None:
-        """A request just filed: the results are offered, so a family who asked for a visit first
-        still hears what the elder qualifies for."""
-        if self._task() is not None or not self.slots.get("booking_reference"):
+        """A request just filed or left: the results are offered, so a family who asked for a visit
+        first still hears what the elder qualifies for."""
+        if self._task() is not None:
             return
         self.in_form = False
         self._flush()
@@ -348,6 +352,7 @@ class Conversation:
             self._problem(problem, stated)
             return
         changed = self._accept(stated)
+        self._productive = bool(changed)
         self._take_age_estimate(stated)
         if skipped:
             self._skip(skipped)
@@ -476,7 +481,8 @@ class Conversation:
                 if fact in self.profile and value is not None and value != self.profile[fact]:
                     facts[fact] = value
                     break
-        if not facts and "age" not in self.profile and BARE_NUMBER.match(turn.text):
+        field = self.slots.get("task_field")
+        if not facts and "age" not in self.profile and BARE_NUMBER.match(turn.text) and (not field or field in FACTS):
             value = turn.reading("age")  # "82", "88": an age while age is unknown, never goodbye
             if value is not None and value >= MIN_BARE_AGE:
                 facts["age"] = value

@@ -156,3 +156,20 @@ def test_a_booking_from_another_chat_can_be_cancelled_after_the_phone_check(fres
     assert "确定要取消" in text(reply)
     reply = other.say("确定", "affirm")
     assert "已取消" in text(reply) and fresh_store.get(ref).status == "cancelled"
+
+
+def test_a_request_left_still_leads_to_the_results():
+    s = Session()
+    s.say("想给我妈约个上门服务", "book_service")
+    reply = s.say("算了不约了", "cancel_booking")
+    assert "不提交" in text(reply) and s.slots["asked_fact"] == "age"     # the advice goes on
+
+
+def test_facts_told_while_a_question_waits_do_not_use_up_its_askings():
+    s = Session()
+    s.say("想给我妈约个上门服务", "book_service")
+    s.say("嗯", "affirm")                                   # not understood: asked again
+    s.say("她八十三了，住在娄葑，苏州户口")                 # facts: asked again, not a third time
+    reply = s.say("她一个人住，我周末才去")
+    assert s.slots.get("booking_kind") == "home_service" and "想预约哪种" in text(reply) or "请直接回复" in text(reply)
+    assert s.slots["living"] == "独居"
