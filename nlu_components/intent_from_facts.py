@@ -30,6 +30,9 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
             "ignore_facts": ["subject"],
             # "没有做过那个评估" states the assessment fact: an answer, not a request for one
             "stated_not_requested": {"request_assessment": ["care_assessed"]},
+            # a what-if supposes something ("如果评上重度"): with nothing supposed, a long dictated
+            # message is read as the classifier's next guess (a request, a question, facts)
+            "needs_hypothetical": ["what_if"],
         }
 
     def __init__(self, config: Dict[Text, Any]) -> None:
@@ -42,6 +45,7 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
+            self._needs_hypothetical(message)
             intent = message.get(INTENT) or {}
             facts = [e for e in message.get(ENTITIES, []) if e.get("extractor") == "FactExtractor"
                      and e.get("entity") not in self._config["ignore_facts"]]
@@ -57,3 +61,13 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
             message.set(INTENT_RANKING_KEY, [{"name": "inform", "confidence": 1.0}] + ranking,
                         add_to_output=True)
         return messages
+
+    def _needs_hypothetical(self, message: Message) -> None:
+        intent = message.get(INTENT) or {}
+        if intent.get("name") not in self._config["needs_hypothetical"] or message.get("hypothetical_facts"):
+            return
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or []
+                   if r.get("name") not in self._config["needs_hypothetical"] and r.get("name") != "nlu_fallback"]
+        if ranking:
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
