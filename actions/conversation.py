@@ -58,6 +58,9 @@ OWN_MEANING = {"what_if", "more", "restart", "forget_me", "forget_me_confirm", "
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
+# A person's own attributes: said of another family member, they are not the elder's.
+PERSONAL_FACTS = {"age", "care_level", "dementia", "disability_grade", "care_assessed"}
+GRIEF = re.compile(r"走了|走脱|去世|过世|不在了|没了|离世|病故")
 # Who the elder is, by the word the family uses: 我爸 and 父亲 are one person, 我妈 another.
 ELDER_WORDS = {"父亲": ("我爸", "我父亲", "我老爸", "伲爷", "我爹"), "母亲": ("我妈", "我母亲", "我老妈", "伲娘", "我姆妈"),
                "奶奶": ("我奶奶", "我阿娘"), "爷爷": ("我爷爷",), "外婆": ("我外婆", "我姥姥", "我好婆"),
@@ -431,11 +434,14 @@ class Conversation:
             if who_now:
                 self._set("elder_word", who_now)
             return stated
-        if said is None or said == known or not set(stated) - {"subject"}:
+        personal = {k for k in stated if k in PERSONAL_FACTS and k in self.profile and stated[k] != self.profile[k]}
+        if said is None or said == known or not personal or GRIEF.search(self.turn.text):
             return stated
+        # only a person's own attributes, already known and now different: household facts
+        # ("我和我爸两个人照顾她", "老伴前年走了，现在一家头") are the elder's household
         self._note(wording()["other_person"].format(other=said, elder="您" if known == "本人" else known))
         self._other_said = True
-        return {}
+        return {k: v for k, v in stated.items() if k not in personal}
 
     # --- reading the message ------------------------------------------------------------------------
     def _take_subject(self) -> None:

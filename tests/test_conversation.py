@@ -454,3 +454,16 @@ def test_a_named_policy_with_a_wish_or_a_question_is_answered(text, intent, poli
     s = Session()
     s.say("我爸83岁住在姑苏区，苏州户口")
     assert policy in Session.text(s.say(text, intent))
+
+
+@pytest.mark.parametrize("opening,later,fact,value", [
+    ("我妈85岁住在姑苏区，卧床不起", "就是我们家里人在照顾她，我和我爸两个人", "family_caregiver", True),
+    ("我七十九了住在观前街，外地户口", "老太婆照顾我", "family_caregiver", True),
+    ("我今年八十了住在昆山", "老头子前年走脱了，现在一家头", "living", "独居"),
+    ("他八十了住在相城", "还有老伴一起住，两个老的", "living", "空巢"),
+])
+def test_the_household_said_with_another_family_word_is_kept(opening, later, fact, value):
+    s = Session()
+    s.say(opening)
+    reply = s.say(later)
+    assert s.slots.get(fact) == value and "这句先不记" not in Session.text(reply)
