@@ -22,7 +22,7 @@ from policy_kb.engine import evaluate, next_fact
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 
-from understanding.booking_parsing import parse_reference
+from understanding.booking_parsing import parse_reference, request_kind
 
 from .booking_support import INTENT_KIND, messages as request_words
 from .policy_answers import answer_lines, aspect_of
@@ -47,6 +47,10 @@ POLICY_QUESTION = re.compile(r"[吗？?呢伐哇]|什么|怎么|为什么|哪|�
 COST_OR_RIGHT = re.compile(r"要钱|收钱|收费|多少钱|几钿|要铜钿|铜钿|免费|花钱|自费|自己出钱|什么条件|符合|够不够|能不能享受|"
                            r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销|能不能申请|能申请吗|可以申请吗|好申请|好勿好|"
                            r"好不好申请|怎么评估|怎么申请|是不是要|要不要评估|能不能办|能办吗")
+CONTINUE = re.compile(r"继续|接着问|问吧|你问")
+MORE = re.compile(r"更多|还有|后面|下一页|再看")
+# Words that leave a request at any of its questions, whatever the classifier made of them.
+STOP_REQUEST = re.compile(r"不约了|不约|勿要约|覅约|不办了|不要办|不申请了|算了|不要了|不预约|取消预约|不用约")
 # A status or cancellation needs a booking to speak of: "有没有送饭的" is no status check.
 LOOKUP_WORDS = re.compile(r"进度|排到|第几|状态|编号|提交|办得|办好|取消|不约|退掉|审核|批了|批下来|到哪|我的申请|申请的|"
                           r"预约的|预约了|约好|约了")
@@ -245,6 +249,10 @@ class Conversation:
             named = self.search.named(self.turn.text)
             self.turn.entities.setdefault("policy", named[0] if named else REQUEST_POLICY[INTENT_KIND[self.turn.intent]])
             self.turn.intent = "ask_policy"
+        wish = request_kind(self.turn.text)
+        if task is None and wish and self.turn.intent not in REQUEST_INTENTS | LOOKUP_INTENTS \
+                and not COST_OR_RIGHT.search(self.turn.text):
+            self.turn.intent = wish   # "帮我妈约一下上门助洁明天上午地址是…": a request in so many words
         if self.turn.intent in LOOKUP_INTENTS and not parse_reference(self.turn.text) \
                 and not LOOKUP_WORDS.search(self.turn.text) and not (task and (self.slots.get("task_field") or "").startswith("lookup")):
             self.turn.intent = "nlu_fallback"   # read as anything else would be: a policy question, facts…
@@ -282,7 +290,8 @@ class Conversation:
             self._skip(skipped)
         if problem:
             self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
-        if isinstance(task, BookingRequest) and intent == "cancel_booking" and not parse_reference(turn.text):
+        if isinstance(task, BookingRequest) and (intent == "cancel_booking" or STOP_REQUEST.search(turn.text)) \
+                and not parse_reference(turn.text):
             task.stop()   # "不约了", "取消" at any question: the request was never filed
             self._after_request()
             return
@@ -382,6 +391,8 @@ class Conversation:
             return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
         if self._other_said:
             return "ask_policy" if self.search.named(turn.text) else "aside"
+        if intent == "more" and self._get("offer_open") and CONTINUE.search(turn.text) and not MORE.search(turn.text):
+            return "continue"   # "继续", "好的继续吧": the offer to answer more, not the next cards
         if intent in ("ask_policy", "more", "help", "ask_recommendation"):
             return intent
         if "impatient" in turn.cues:
@@ -396,6 +407,9 @@ class Conversation:
             return "decline"  # "算了", "不用了" to an optional question: stop asking
         if self._repeated and intent in ("inform", "nlu_fallback", "out_of_scope", "affirm", "deny", None):
             return "repeat"
+        if BARE_NUMBER.match(turn.text) and turn.reading("age") == self.profile.get("age"):
+            self._repeated = [describe_value("age", self.profile["age"])]
+            return "repeat"   # "88" again: heard, not "没听明白"
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"

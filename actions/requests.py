@@ -167,11 +167,16 @@ class BookingRequest:
             if intent == "affirm" or text.strip("。.!！ ") in AFFIRM_WORDS:
                 self.submit()
                 return True
+            if ("改" in text or "换" in text) and self._changed_in_place(text):
+                return True   # "时间改成下午" at the summary: changed, the summary again
             if intent == "deny" or "改" in text:
                 c._set("booking_changing", True)
                 return True
             return False
         if field == "booking_change":
+            if self._changed_in_place(text):   # "时间改成下午", "电话换成139…": changed at once
+                c._set("booking_changing", None)
+                return True
             labels = {f: spec()["fields"][f]["label"] for f in _kind_spec(self.kind)["fields"]}
             chosen = next((f for f, label in labels.items() if label in text or label[:2] in text), None)
             if chosen:
@@ -227,6 +232,13 @@ class BookingRequest:
 
     def _read_when(self, field: str, text: str) -> bool:
         c, msg = self.c, messages()
+        if any_time(text) and not DATE_WORDS.search(text) and not parse_slot(text):
+            # "都行", "随便", "越快越好" (facts may come with it): the earliest date, any time of day
+            if not self.get("booking_date"):
+                c._set("booking_date", self._earliest().isoformat())
+            c._set("time_slot", ANY_SLOT)
+            c._note(msg["any_time"].format(date=describe_date(self.get("booking_date"))))
+            return True
         if any(k != "subject" for k in c.turn.facts) and not DATE_WORDS.search(text):
             return False   # "她八十三了，住在娄葑": facts, not a date
         answer = parse_date(text, c.today)
@@ -249,11 +261,29 @@ class BookingRequest:
             else:
                 c._set("time_slot", ANY_SLOT)
             got = True
-        elif not got and field == "time_slot" and re.search(r"中午|午饭|饭点", text):
-            c._note(msg["noon"])   # meals come at noon anyway; the slot says when staff call
+        if not (slot or (answer and answer.slot)) and re.search(r"中午|午饭|饭点", text):
+            c._note(msg["noon"])   # no noon slot: the morning, and staff agree the hour by phone
             c._set("time_slot", "上午")
             got = True
         return got
+
+    def _changed_in_place(self, text: str) -> bool:
+        """A change said with its new value: the date, the time of day or the phone is taken."""
+        c, fields = self.c, _kind_spec(self.kind)["fields"]
+        answer = parse_date(text, c.today)
+        slot = parse_slot(text)
+        phone = parse_phone(text)
+        changed = False
+        if "booking_date" in fields and answer and answer.date and not answer.problem and DATE_WORDS.search(text):
+            c._set("booking_date", answer.date.isoformat())
+            changed = True
+        if "time_slot" in fields and slot:
+            c._set("time_slot", slot)
+            changed = True
+        if "phone" in fields and phone:
+            c._set("phone", phone)
+            changed = True
+        return changed
 
     def _earliest(self) -> dt.date:
         return self.c.today + dt.timedelta(days=1)

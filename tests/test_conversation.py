@@ -467,3 +467,28 @@ def test_the_household_said_with_another_family_word_is_kept(opening, later, fac
     s.say(opening)
     reply = s.say(later)
     assert s.slots.get(fact) == value and "这句先不记" not in Session.text(reply)
+
+
+def test_continue_said_in_words_answers_the_offer_not_more_cards():
+    s = Session()
+    s.say("我妈85岁住在姑苏区，苏州户口")
+    reply = s.say("好的继续吧", "more")
+    assert s.slots["continuing"] is True and s.slots["asked_fact"]
+
+
+def test_the_grade_typed_as_its_number():
+    s = Session()
+    s.say("我妈85岁住在姑苏区，苏州户口")
+    s.say("好", "affirm")
+    while s.slots.get("asked_fact") not in (None, "disability_grade"):
+        s.say("不知道", "dont_know")
+    if s.slots.get("asked_fact") == "disability_grade":
+        s.say("2")
+        assert s.slots["disability_grade"] in (2, "2")
+
+
+def test_the_same_age_again_is_heard():
+    s = Session()
+    s.say("我妈88岁")
+    reply = s.say("88")
+    assert "已经记下了" in Session.text(reply) and "没听明白" not in Session.text(reply)

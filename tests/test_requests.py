@@ -173,3 +173,48 @@ def test_facts_told_while_a_question_waits_do_not_use_up_its_askings():
     reply = s.say("她一个人住，我周末才去")
     assert s.slots.get("booking_kind") == "home_service" and "想预约哪种" in text(reply) or "请直接回复" in text(reply)
     assert s.slots["living"] == "独居"
+
+
+def test_a_whole_request_classified_as_facts_still_starts_the_booking():
+    s = Session()
+    s.say("帮我爸约一下上门助洁后天下午地址是吴江区松陵镇流虹路88号5幢302电话13962112345", "inform")
+    assert s.slots.get("booking_kind") == "home_service" and s.slots["service_type"] == "助洁"
+    assert s.slots["time_slot"] == "下午" and s.slots["phone"] == "13962112345"
+    assert s.slots["district"] == "吴江区"          # the fact in the address is kept too
+
+
+@pytest.mark.parametrize("stop", ["不约了", "勿要约了", "算了不办了"])
+def test_stop_words_leave_a_request_at_the_summary_whatever_the_classifier_says(stop):
+    s = Session()
+    s.say("帮我约个助餐明天上午地址姑苏区十全街88号", "book_service")
+    s.say("王阿姨")
+    s.say("13912345678")
+    s.say("女儿")
+    assert s.slots["task_field"] == "booking_confirmed"
+    reply = s.say(stop, "out_of_scope")
+    assert "不提交" in text(reply) and not s.slots.get("booking_kind")
+
+
+def test_dou_xing_with_facts_and_sui_bian_fill_date_and_slot():
+    s = Session()
+    s.say("想给我妈约个上门助浴", "book_service")
+    reply = s.say("都行 她八十二了 住在娄葑")
+    assert s.slots["booking_date"] == "2026-12-02" and s.slots["time_slot"] == "不限" and s.slots["age"] == 82
+    assert "12月2日" in text(reply) and s.slots["task_field"] == "address"
+
+
+def test_a_change_said_with_its_value_at_the_summary():
+    s = Session()
+    s.say("帮我约个助餐明天上午地址姑苏区十全街88号", "book_service")
+    s.say("王阿姨")
+    s.say("13912345678")
+    s.say("女儿")
+    reply = s.say("时间改成下午", "deny")
+    assert s.slots["time_slot"] == "下午" and "请核对" in text(reply)
+
+
+def test_noon_with_a_date():
+    s = Session()
+    s.say("帮我约个助浴", "book_service")
+    reply = s.say("明天中午")
+    assert s.slots["time_slot"] == "上午" and "中午" in text(reply)

@@ -36,7 +36,7 @@ def reading(text, fact):
     ("卧床不起的老人有没有上门护理", "care_level"),         # bed-bound, but a category
     ("急难救助要准备什么材料", "emergency"),               # a programme's name
     ("那个急难型救助我们能申请伐", "emergency"),
-    ("困难残疾人补贴伲好拿伐", "economic_status"),
+    ("五保户好去敬老院伐", "economic_status"),
 ])
 def test_a_question_states_nothing(text, fact):
     assert fact not in facts(text)

@@ -393,3 +393,23 @@ def find_address(text: str) -> str | None:
     if len(address) >= 4 and _ADDRESS_TAIL.search(address):
         return address[:200]
     return None
+
+
+# ---------------------------------------------------------------- a request said in words
+
+_WISH = r"(?:约|预约|安排|叫个?人|请个?人|帮我?(?:妈|爸|老人|外婆|奶奶|爷爷|外公)?(?:约|申请|办|排))"
+_REQUESTS = (
+    ("apply_waitlist", re.compile(r"申请.{0,8}(?:养老院|敬老院|福利院|轮候|排队)|(?:排队|排号|轮候).{0,4}(?:养老院|敬老院)|"
+                                  r"(?:进|住)(?:公办)?养老院.{0,4}(?:申请|排队)")),
+    ("request_assessment", re.compile(r"(?:申请|约|预约|做|安排).{0,6}(?:能力)?评估|评估.{0,3}(?:申请|预约)")),
+    ("book_advisor", re.compile(_WISH + r".{0,6}顾问")),
+    ("book_service", re.compile(_WISH + r".{0,10}(?:助餐|助浴|助洁|助医|康复|护理|上门|送饭|送餐|洗澡|打扫|保洁|陪.{0,2}看病|"
+                                         r"夜间照护|陪夜)")),
+)
+
+
+def request_kind(text: str) -> str | None:
+    """The request a message asks for in so many words ("帮我妈约一下上门助洁明天上午…"), as the
+    intent that starts it; None when it asks for none."""
+    s = _compact(text)
+    return next((intent for intent, pattern in _REQUESTS if pattern.search(s)), None)

@@ -40,6 +40,7 @@ MAX_TEXT = 20_000  # longer input is cut: a profile never needs more
 _BREAKS = "，。；！？,.;!?\n、…"
 _BREAK_CLASS = "[" + re.escape(_BREAKS) + "]"
 _END = r"(?=[\s" + re.escape(_BREAKS) + r"/|]|$)"
+_LE = "了|啦|哉|嘞|咯|喽|咧"   # a sentence-final 了, with Wu 哉 ("阿爹九十哉")
 _JUNK = " \t" + _BREAKS + "嗯呃啊哦噢额唉~"  # what a message may start or end with besides its words
 
 
@@ -114,16 +115,21 @@ class _Lex:
         neg, age = d["negation"], d["age"]
         fill = _alt(neg["fillers"])
         self.neg_before = c(_alt(neg["before"]) + f"(?:{fill}){{0,2}}\\s*$")
-        self.question_pair = c(_alt(["有没有", "是不是", "有无", "是否", "有木有"]) + f"(?:{fill}){{0,2}}\\s*$")
-        self.neg_after = c(r"^\s*(?:也|都|还)?" + _alt(neg["after"]) + r"(?:的|呢|啊|了)?" + _END)
+        self.question_pair = c(_alt(["有没有", "是不是", "有无", "是否", "有木有"]) + f"(?:{fill}){{0,2}}\\s*$"
+                               # any A-not-A just before ("需不需要本地户口", "是勿是要满七十五"): a question
+                               + r"|([^\s" + re.escape(_BREAKS) + r"])[不没勿弗]\1[^\s" + re.escape(_BREAKS) + r"]{0,2}$")
+        # "医保没有", "低保啥的都没有", "残疾人证勿曾办过"
+        self.neg_after = c(r"^\s*(?:啥的|什么的|之类的|这些)?(?:也|都|还)?" + _alt(neg["after"]) + r"过?(?:的|呢|啊|了)?" + _END)
         self.hedge = c(_alt(d["hedge_before"]))
         # No leading \s: in operator shorthand a space ends the phrase ("外地户口 能自理").
-        self.question_after = c(r"^(?:" + _alt(d["question_fillers"]) + r")?" + _alt(d["question_after"]))
-        self.question_always = c(r"^(?:" + _alt(d["question_fillers"]) + r")?" + _alt(d["question_after_always"]))
-        self.conditional = c(_alt(d["conditional"]))
-        self.a_not_a = c(r"([^\s" + re.escape(_BREAKS) + r"])(?:没|不)\1")
+        # up to two fillers between ("卧床不起的老人能不能申请")
+        self.question_after = c(r"^(?:" + _alt(d["question_fillers"]) + r"){0,2}" + _alt(d["question_after"]))
+        self.question_always = c(r"^(?:" + _alt(d["question_fillers"]) + r"){0,2}" + _alt(d["question_after_always"]))
+        self.conditional = c(r"(?<![主只需重还想])" + _alt(d["conditional"]))   # not the 要是 in 主要是, 只要是
+        self.a_not_a = c(r"([^\s" + re.escape(_BREAKS) + r"])(?:没|不|勿|弗)\1")
         qq = d["question_qualifier"]
-        self.qualifier_after = c(r"^的?" + _alt(qq["heads"] + qq["policy_words"]))
+        self.qualifier_after = c(r"^的?" + _alt(qq["heads"] + qq["policy_words"])
+                                 + r"|^的[^\s" + re.escape(_BREAKS) + r"]{0,4}?" + _alt(qq["service_words"]))
         self.question_word = c(_alt(qq["question_words"]))
         self.policy_word = c(_alt(qq["policy_words"]))
         self.clause_opening = c(r"^(?:[\s嗯呃啊哦那个]|" + _alt(qq["openers"]) + ")*")
@@ -162,7 +168,8 @@ class _Lex:
         # no space after the keyword: in shorthand "外地户口 在张家港住" the space ends the phrase
         # "户口其实还在安徽老家": 其实/实际上 may come first
         self.hukou_b = c(f"{kw}(?:其实|实际上)?(?:也|还|都|就|早就|已经|现在|一直)?(?P<neg>不|没|勿|弗)?(?:是|在|落在)?(?P<p>{place})")
-        self.hukou_elsewhere = c(f"{kw}\\s*(?:其实|实际上)?(?:也|还|都|一直|现在|仍然|依然)?\\s*(?:在|是|落在)\\s*(?P<p>[\\u4e00-\\u9fff]{{2,4}}?)"
+        self.hukou_kw = c(kw)
+        self.hukou_elsewhere = c(f"{kw}(?:上面|上)?\\s*(?:其实|实际上)?(?:也|还|都|就|一直|现在|仍然|依然)?\\s*(?:在|是|落在)\\s*(?P<p>[\\u4e00-\\u9fff]{{2,4}}?)"
                                  f"(?=的|那边|那里|老家|乡下|农村|[\\s{re.escape(_BREAKS)}]|$)")
         self.hukou_moved = c(f"{kw}(?P<gap>[^{re.escape(_BREAKS)}]{{0,4}}?)" + _alt(hk["moved_in_verbs"]))
         self.hukou_phrases = self._phrases({"true": hk["true"], "false": hk["false"]})
@@ -172,7 +179,9 @@ class _Lex:
         mi = d["medical_insured"]
         mkw = _alt(mi["keywords"])
         self.med_a = c(f"(?P<p>{place})\\s*的?\\s*(?:职工|居民|城乡居民)?{mkw}")
-        self.med_b = c(f"{mkw}卡?\\s*(?:也|还|都)?\\s*(?P<neg>不|没|勿|弗)?\\s*(?:是|在)\\s*(?P<p>{place})")
+        self.med_b = c(f"{mkw}卡?\\s*(?:也|还|都|一直)?\\s*(?P<neg>不|没|勿|弗)?\\s*(?:是在|是|在|交在|落在)\\s*(?P<p>{place})")
+        self.med_has = c(f"{mkw}卡?\\s*(?:是|也|倒是|都|还|我们|伲|早就|一直)?\\s*(?P<neg>没|不|勿|弗|呒|还没|也没)?\\s*"
+                         + _alt(mi["has"]) + r"(?=[\s" + re.escape(_BREAKS) + r"/|]|$|就是|然后|但是|不过|可是|而且|还有|那个)")
         self.med_phrases = self._phrases({"true": mi["true"], "false": mi["false"]})
 
         # care level
@@ -194,6 +203,8 @@ class _Lex:
         self.level_ctx = c(_alt(ca["level_context"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,3}}?)(?P<lvl>{lvl})" + level_end)
         self.assessed_phrases = self._phrases({"true": ca["true"], "false": ca["false"]})
         self.assessed_words = c(_alt(ca["true"]))
+        self.assessed_other = c(_alt(ca["other_result"]))
+        self.assessed_future = c(_alt(ca["future_after"]))
         self.assessed_done = c(r"(?P<neg>没有?|未|还没有?|从没有?|从来没有?)?(?:做|评|搞|弄)过(?:的)?[^\s" + re.escape(_BREAKS)
                                + r"]{0,8}?评估")
         self.short_alone = c(r"(?:^|(?<=[\s" + re.escape(_BREAKS) + r"是为的评成]))(?P<lvl>" + _alt(self.short_level)
@@ -202,16 +213,22 @@ class _Lex:
         self.score_bands = [(int(lo), lv) for lo, lv in cl["score_bands"]]
         self.score_max = int(cl["score_max"])
         sm = cl["self_managed"]
-        nogap = r"(?:(?![不没勿弗])[^\s" + re.escape(_BREAKS) + r"]){0,%d}?"
-        self.self_managed = c("(?:" + _alt(sm["tasks"]) + nogap % 3 + _alt(sm["self"] + sm["fine"])
-                              + "|" + _alt(sm["self"]) + nogap % 2 + _alt(sm["tasks"])
-                              + "|" + _alt(sm["body"]) + "(?:" + _alt(sm["degree"]) + "){0,2}" + _alt(sm["good"]) + ")")
+        # single spaces are allowed inside: some type a space between every word ("买菜 烧饭 都 自己 弄")
+        nogap = r"(?:(?![不没勿弗])[^\n\t" + re.escape(_BREAKS) + r"]){0,%d}?"
+        self.self_managed = c("(?:" + _alt(sm["tasks"]) + nogap % 4 + _alt(sm["self"] + sm["fine"])
+                              + "|" + _alt(sm["self"]) + nogap % 3 + _alt(sm["tasks"])
+                              + "|" + _alt(sm["body"]) + " ?(?:" + _alt(sm["degree"]) + " ?){0,2}" + _alt(sm["good"])
+                              + "|" + _alt(sm["self"]) + " ?" + _alt(sm["all_words"]) + " ?(?:" + _alt(sm["able"]) + ")? ?" + _alt(sm["do"])
+                              + "|" + _alt(sm["all_words"]) + " ?(?:" + _alt(sm["able"]) + ")? ?" + _alt(sm["self"]) + " ?" + _alt(sm["do"])
+                              + "|" + _alt(sm["no_help"]) + "(?:" + _alt(sm["no_help_verbs"]) + ")?" + ")")
+        self.fine_taken_back = c(_alt(sm["contradicted_by"]))
         self.self_managed_not = c(r"^[^\s" + re.escape(_BREAKS) + r"]{0,3}?" + _alt(sm["not_after"]))
 
         # ADL
         adl = d["adl"]
         self.act_of = {w: a for a, ws in adl["activities"].items() for w in ws}
         self.act_re = c(_alt(self.act_of))
+        self.not_activity = c(_alt(adl["not_activity"]))
         self.act_end = c(_alt(self.act_of) + r"(?:都|也|还|基本)?$")
         self.help_phrase_of = {w: a for a, ws in adl["help_phrases"].items() for w in ws}
         self.help_phrase_re = c(_alt(self.help_phrase_of))
@@ -236,10 +253,14 @@ class _Lex:
 
         # the simpler phrase facts
         self.dementia = self._phrases({"true": d["dementia"]["true"], "false": d["dementia"]["false"]})
+        df = d["dementia"]["fine"]
+        self.mind_fine = c("(?:" + _alt(df["heads"]) + "(?:" + _alt(df["degree"]) + "){0,2}" + _alt(df["words"])
+                           + "|" + _alt(df["person_heads"]) + "(?:" + _alt(df["degree"]) + "){0,2}" + _alt(df["clear_words"])
+                           + ")(?![^\\s" + re.escape(_BREAKS) + "]{0,2}(?:吗|么|伐|不|勿|了吗))")
         ec = d["economic_status"]
         self.econ_of = {w: v for v, ws in ec["values"].items() for w in ws}
         self.econ_re = c(_alt(self.econ_of))
-        self.econ_general = c(_alt(ec["general"]))
+        self.econ_general = c(_alt(ec["general"]) + "|" + _alt(ec["plain"]) + "的?" + _alt(ec["plain_heads"]))
         self.econ_skip_before = c(_alt(ec["skip_before"]))
         # "低保申请了还没批", but not "低保户能申请哪些服务".
         self.econ_skip_after = c(r"^[^" + re.escape(_BREAKS) + r"]{0,3}?(?<!能)(?<!可以)(?<!想)" + _alt(ec["skip_after"]))
@@ -269,13 +290,28 @@ class _Lex:
         self.dis_not_after = tuple(dg["not_after"])
         fp = d["family_planning_special"]
         self.fp_phrases = self._phrases({"true": fp["true"]})
+        kids = _alt(fp["children"])
+        self.fp_none = c(_alt(fp["no_child"]) + r"|(?:没有?|无|没生过?|从没有?过?)(?:任何|一个)?" + kids
+                         + r"(?!\s*(?:在|照顾|管|陪|帮|来|过来|回来))"   # "没有孩子照顾她" is about care
+                         + r"|(?:两|三|四|五|六|几|好几)个" + kids + r"|" + _alt(fp["siblings"]) + r"(?:两|三|四|五|六|几|好几)个")
         self.fp_re = c(_alt(fp["only_child"]) + "(?P<gap>[^。；;!?！？\\n]{0,8}?)" + _alt(fp["loss"]))
-        self.emergency = self._phrases({"true": d["emergency"]["true"], "false": d["emergency"]["false"]})
+        em = d["emergency"]
+        self.emergency = self._phrases({"true": em["true"], "false": em["false"]})
+        self.emergency_not_before = c(_alt(em["not_before"]))
+        self.emergency_more = c(_alt(em["sudden"]) + r"[^\s" + re.escape(_BREAKS) + r"]{0,5}?" + _alt(em["events"])
+                                + r"|(?:钱|积蓄|存款|家底)(?:都|全|全部|基本|也)?(?:给|被)?" + _alt(em["money_gone"]))
+        self.emergency_past = c(_alt(em["past"]) + r"|(?P<n>\d{1,2}|[一二三四五六七八九十几两]{1,3})(?:多)?年(?:前|以前)"
+                                r"|(?<![\d零〇一二三四五六七八九])(?P<y>\d{2}|\d{4}|[零〇一二三四五六七八九]{2}|[零〇一二三四五六七八九]{4})年(?![龄纪级])")
         fc = d["family_caregiver"]
         self.carer_phrases = self._phrases({"true": fc["true"], "false": fc["false"]})
-        self.carer_re = c(_alt(fc["carers"]) + f"(?P<gap>[^{re.escape(_BREAKS)}]{{0,8}}?)" + _alt(fc["verbs"])
+        kin = _alt(d["subject"]["relative_kin"])
+        self.carer_re = c("(?P<carer>(?:我家|我的|我|伲家|伲)" + kin + "|" + _alt(fc["carers"]) + f")(?P<gap>[^{re.escape(_BREAKS)}]{{0,8}}?)" + _alt(fc["verbs"])
                           + "(?!" + _alt(fc["verb_not_before"]) + ")")
         self.carer_gap_skip = c(_alt(fc["gap_skip"]))
+        self.carer_ask_after = c(r"[^\s" + re.escape(_BREAKS) + r"]{0,4}?" + _alt(fc["ask_after"]))
+        self.carer_away = c(_alt(fc["away_family"]) + r"(?:都|也|又|全|平时|现在|一直)?(?:不|勿|弗|没有?)(?:在|住在?)?"
+                            + _alt(fc["away_places"]))
+        self.carer_paid_only = c(_alt(fc["paid_only_before"]) + r"(?:请了?个?|请的|一个)?" + _alt(fc["paid"]))
         self.gap_neg = c(r"不|没|无法|未|勿|弗|呒")
 
         # subject
@@ -294,7 +330,7 @@ class _Lex:
         self.spouse_words = set(sb["spouse_words"])
         self.first_person = c(_alt(sb["first_person_not"]) + "|(?P<me>" + _alt(sb["first_person"]) + ")")
         self.self_need = c(_alt(sb["self_need"]))
-        self.role_re = c(r"(?:我是[^\s" + re.escape(_BREAKS) + r"]{0,5}?|(?<![我他她])是|为|(?<!我们)老人家?的?)(?:他|她|老人家?)?的?"
+        self.role_re = c(r"(?:我是[^\s" + re.escape(_BREAKS) + r"]{0,8}?|(?<![我他她])是|为|(?<!我们)老人家?的?)(?:他|她|老人家?)?的?"
                          + _alt(sb["roles"]))
         self.ask_re = c(r"(?P<pre>帮|替|代|给|为)(?P<who>[^\s" + re.escape(_BREAKS) + r"]{0,8}?)" + _alt(sb["ask_verbs"]))
 
@@ -314,6 +350,8 @@ class _Lex:
         an = d["answers"]
         self.yes_no = {w: True for w in an["yes_words"]}
         self.yes_no.update({w: False for w in an["no_words"]})
+        rb = an["rebuke"]   # "瞎讲", "别乱说": a no
+        self.yes_no.update({d + w: False for w in rb["nonsense"] for d in [""] + list(rb["dont"])})
         self.yes_no_re = c(_alt(self.yes_no), re.I)
         self.dont_know = c(_alt(an["dont_know"]))
         self.fillers = c(r"^(?:[\s" + re.escape(_BREAKS) + r"]|" + _alt(an["fillers"]) + r")+")
@@ -392,6 +430,10 @@ class _Cand:
     ex: Extracted
     weak: bool = False
     self_age: bool = False  # "我85岁": the speaker's age, dropped if a relative speaks
+    by_speaker: bool = False  # "我在服侍他": care the speaker gives; not the elder's carer if the speaker is the elder
+    person: tuple[str, int] | None = None  # an age's person word and where it stands ("老伴七十五")
+    also: bool = False  # "我姑姑也七十六了": 也 right after the person, a second person beside the elder
+    proxy: bool = False  # "帮朋友问的": asking for someone outside the family; the speaker's own facts win
 
 
 class _Ctx:
@@ -403,6 +445,8 @@ class _Ctx:
         self.cands: list[_Cand] = []
         self.problems: list[str] = []
         self.spouse_elder = False  # "我在家照顾他": the spouse named is the elder, not "someone else"
+        self.not_ages: list[tuple[int, int]] = []  # numbers said as someone else's age: no reading either
+        self.other_person = False  # an age said of a second person beside the elder (cue "another_person")
         self.place_choices: dict[str, list[str]] = {}  # a home named that lies in several districts
         self.vague: list[tuple[int, int, int, int]] = []  # vague ages said: (start, end, lo, hi)
         self._index()
@@ -446,9 +490,19 @@ class _Ctx:
 
     def about_other(self, start: int, end: int) -> bool:
         """True for "儿子工伤瘫痪", "瘫痪的老伴": the phrase describes someone else."""
-        people = list(self.lex.person.finditer(self.t, max(self.clause_start(start, spaces=True), start - 30), start))
+        cs = self.clause_start(start, spaces=True)
+        people = list(self.lex.person.finditer(self.t, max(cs, start - 30), start))
         if people and self.is_other(people[-1].group()):
             return True
+        if not people and cs > 1 and self.t[cs - 1] in "，,":
+            # "我老公是她儿子，去年脑梗瘫了": a clause without a person continues the one
+            # before it, about the person that clause opens with
+            prev = self.clause_start(cs - 1, spaces=True)
+            first = self.lex.person.match(self.t, prev)
+            if first and first.group() in ("我", "伲", "俺"):  # "我老公": the word after the possessive
+                first = self.lex.person.match(self.t, first.end()) or first
+            if first and self.is_other(first.group()):
+                return True
         m = self.lex.other_after.match(self.t[end:end + 5])
         return bool(m) and self.is_other(m.group().lstrip("的"))
 
@@ -575,9 +629,11 @@ def _births(ctx: _Ctx):
             if i == 1 and m.group("suf") == "的":
                 # "四一年的": only a bare "<year>年的" phrase, month-less.
                 b = ctx.before(m.start()).strip()
-                if m.group("m") or not m.group().rstrip("的").endswith("年") \
+                birth_said = b.endswith("是") and re.search(r"身份证|出生|生日|生的|属", b)
+                if (m.group("m") and not birth_said) or not (m.group().rstrip("的").endswith(("年", "月")) if birth_said
+                                                             else m.group().rstrip("的").endswith("年")) \
                         or (b and not b.endswith("是") and not ctx.lex.elder_ref_end.search(b)):
-                    continue  # "我家老爷子1938年的" is fine
+                    continue  # "我家老爷子1938年的" is fine; "身份证上是1941年5月的" too
             y = N.parse_year(m.group("y"), ctx.today)
             if y is None:
                 continue
@@ -613,6 +669,7 @@ def _ages(ctx: _Ctx):
         nearest = people[-1].group() if people else None
         if ctx.is_other(nearest):
             continue
+        also = bool(people) and nearest not in _PLAIN_PERSONS and t[people[-1].end():s].lstrip().startswith("也")
         sui = re.match(r"\s*(周岁|岁)", after)
         end, how = e, None
         if sui:
@@ -625,9 +682,9 @@ def _ages(ctx: _Ctx):
             continue
         elif lex.age_kw.search(before):
             how = "strict_kw" if lex.age_strict_kw.search(before) else "kw"
-        elif lex.elder_ref_end.search(before) and re.match(r"\s*(?:了|啦|啊|呀|" + _END + ")", after):
+        elif lex.elder_ref_end.search(before) and re.match(r"\s*(?:" + _LE + "|啊|呀|" + _END + ")", after):
             how = "ref"
-        elif re.fullmatch(r"(?:嗯|呃|啊|就是|都|已经|也|是|那个)*", t[cs:s].strip()) and re.match(r"\s*(?:了|啦)", after):
+        elif re.fullmatch(r"(?:嗯|呃|啊|就是|都|已经|也|是|那个)*", t[cs:s].strip()) and re.match(r"\s*(?:" + _LE + ")", after):
             how = "le"  # "八十一了" as a clause of its own
         elif 60 <= v <= 110 and "." not in tok and not lex.age_measure.search(before):
             how = _bare_age(ctx, tok, s, before, after, nearest)
@@ -649,6 +706,55 @@ def _ages(ctx: _Ctx):
             earlier = [c for c in ctx.cands if c.ex.fact == "age" and c.ex.end <= s]
             self_age = earlier[-1].self_age if earlier else self_age
         ctx.add("age", v, s, end, self_age=self_age)
+        if people and people[-1].group() == nearest:
+            ctx.cands[-1].person = (nearest, people[-1].start())
+        ctx.cands[-1].also = also
+
+
+_PLAIN_PERSONS = ("我", "伲", "俺", "本人", "她", "他", "伊")
+_SPOUSES = ("老伴", "老公", "老婆", "爱人", "丈夫", "妻子", "老头子", "老太婆", "老头", "老太", "老头儿")
+_CARE_VERB = re.compile(r"(?P<gap>[^，,。；;！？!?\s]{0,5}?)(?:照顾|服侍|伺候|照料|护理|照护)着?")
+
+
+def _whose_ages(ctx: _Ctx) -> None:
+    """Ages of the people beside the elder in one message: a spouse's beside the speaker's own
+    ("我今年七十七，老伴七十五" -> 77), a carer's ("我姐六十八，她在照顾我妈" -> not the elder's); a
+    spouse's age with no age of the speaker's makes the spouse the elder ("我老头子今年八十四")."""
+    lex, t = ctx.lex, ctx.t
+    ages = [c for c in ctx.cands if c.ex.fact == "age" and c.person]
+    if not ages:
+        return
+    drop = set()
+    # "我爸八十五，我妈也八十多了": with the elder's age in the message, the second person's goes;
+    # alone ("我姑姑也七十六了") it is kept, with the cue, for the dialogue to judge against the elder it knows
+    for c in ages:
+        if c.also:
+            ctx.other_person = True
+            if any(o.ex.fact == "age" and not o.also for o in ctx.cands) or ctx.vague:
+                drop.add(id(c))
+    own = any(c.self_age for c in ctx.cands if c.ex.fact == "age")
+    for c in ages:
+        word, at = c.person
+        if word in _SPOUSES:
+            if own:
+                drop.add(id(c))
+            elif t[at - 1:at] in ("我", "伲", "俺") and not ctx.spouse_elder:
+                ctx.add("subject", "relative", at - 1, at + len(word))  # the speaker's spouse is the elder
+        # the person (or a pronoun for them) looks after another elder named after the verb
+        for m in lex.person.finditer(t, at, min(len(t), c.ex.end + 20)):
+            if m.start() != at and m.group() not in ("她", "他", "伊"):
+                continue
+            verb = _CARE_VERB.match(t, m.end())
+            obj = verb and not lex.person.search(verb.group("gap")) and lex.person.match(t, verb.end())
+            if obj and obj.group() in ("我", "伲", "俺"):  # "伺候我外婆": the word after the possessive
+                obj = lex.person.match(t, obj.end()) or obj
+            if obj and obj.group() not in (word, "我", "伲", "俺", m.group()) and not ctx.is_other(obj.group()):
+                drop.add(id(c))
+                break
+    if drop:
+        ctx.not_ages.extend((c.ex.start, c.ex.end) for c in ctx.cands if id(c) in drop)
+        ctx.cands = [c for c in ctx.cands if id(c) not in drop]
+        ctx.other_person = True
 
 
 def _bare_age(ctx: _Ctx, tok: str, s: int, before: str, after: str, nearest: str | None):
@@ -656,7 +762,7 @@ def _bare_age(ctx: _Ctx, tok: str, s: int, before: str, after: str, nearest: str
     "我奶奶住黄埭八十四了", "我住在观前街附近，八十一". Returns "bare", ("bare", person),
     "other" (someone else's number) or None."""
     lex, t = ctx.lex, ctx.t
-    le = re.match(r"\s*(?:了|啦)", after)
+    le = re.match(r"\s*(?:" + _LE + ")", after)
     alone = re.match(r"(?:\s*[嗯呃啊呀哦])*\s*(?:[" + re.escape(_BREAKS) + r"]|$)", after)
     if nearest is not None:  # a person in the clause: right after them, or any spoken number
         if lex.elder_ref_end.search(before) or le or alone or not tok.isdigit():
@@ -721,11 +827,16 @@ def _not_home(ctx: _Ctx, s: int, e: int) -> bool:
     "不住在昆山" is negated, "吴江的急难救助多久到账" names a local programme."""
     t, lex = ctx.t, ctx.lex
     lived = re.search(r"(?:住|家在|住在)$", t[max(0, s - 2):s])
-    if re.search(r"(?:户口|户籍|户口本)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
+    if re.search(r"(?:户口|户籍|户口本|医保|社保|农保)[^\s" + re.escape(_BREAKS) + r"]{0,5}$", ctx.before(s, 8)) \
             or (not lived and re.match(r"的?(?:户口|户籍|医保|社保)", t[e:e + 4])):
         return True
-    if _SPEAKER_HOME.search(t[max(0, s - 5):s]) and _ELDER_NAMED.search(t):
+    if _SPEAKER_HOME.search(t[max(0, s - 5):s]) and _ELDER_NAMED.search(t) and not _SERVICE_AREA.match(t, e):
         return True   # "我妈住用直，我住胜浦": a relative's own home, not the elder's
+    if not lived and (_MOVE_PLAN.search(t[max(0, s - 10):s])
+                      or _HOMETOWN.search(t[max(0, s - 4):s]) and not re.search(r"住在?老家", t[max(0, s - 6):s])
+                      and re.search(r"住|家在", t[:max(0, s - 4)] + t[e:])   # a home said beside it
+                      or _PROGRAMME_AFTER.match(t, e)):
+        return True   # "女儿劝我搬去园区住", "住在唯亭，老家是太仓的", "常熟那个急难救助能申请吗"
     people = list(lex.person.finditer(t, max(ctx.clause_start(s, spaces=True), s - 12), s))
     if people and ctx.is_other(people[-1].group()) and people[-1].group() not in lex.spouse_words \
             and t[max(0, people[-1].start() - 1):people[-1].start()] not in ("和", "跟", "与", "同"):
@@ -735,6 +846,13 @@ def _not_home(ctx: _Ctx, s: int, e: int) -> bool:
     return ctx.polarity(s, e, question=False) == "neg" or bool(lex.district_not_before.match(t[e:e + 6]))
 
 
+# "我是枫桥街道的社工", "我是木渎社区的，帮辖区里一个老人问问": an operator's area is the elder's
+_SERVICE_AREA = re.compile(r"(?:街道|社区|镇|村|居委会?|村委会?)?的?(?:那个)?(?:网格员|社工|工作人员|志愿者|干部|书记|主任|居委会|村委会)"
+                           r"|(?:街道|社区|居委会?|村委会?)的?[^。！？!?]{0,6}?(?:辖区|帮|替|代)")
+# a move someone proposes or plans, not made ("女儿劝我搬去园区住", "想搬到园区")
+_MOVE_PLAN = re.compile(r"(?:叫|让|劝|喊|要|想|打算|准备|考虑|计划|希望)[^\s，。；！？,.;!?]{0,4}?(?:搬到|搬去|搬回|住到|去)$")
+_HOMETOWN = re.compile(r"老家(?:是|在)?$|祖籍(?:是|在)?$")   # "老家是太仓的": where one comes from
+_PROGRAMME_AFTER = re.compile(r"(?:那个|这个|那边的|那边|有)(?:急难|救助|补贴|补助|政策|尊老金|长护险|津贴|标准|规定|养老院|敬老院)")
 _SPEAKER_HOME = re.compile(r"(?:^|[^她他伲老])我(?:自己|们家|家)?(?:住在|住|家在|在|是)(?:的)?(?:是)?$")
 _ELDER_NAMED = re.compile(r"我?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|婆婆|公公|岳父|岳母|姥姥|姥爷|阿婆|好婆)|爸妈|父母|老人家?")
 _WORK_AFTER = re.compile(r"^(?:镇|区|市|那边|那里|这边)?(?:[\u4e00-\u9fff]{0,4}?)(?:工作|上班|做生意|打工|读书|上学|开店|开厂|做事|"
@@ -799,10 +917,21 @@ def _hukou(ctx: _Ctx):
         ctx.add("hukou", not lex.gap_neg.search(m.group("gap")), m.start(), m.end())
     _bool_phrases(ctx, "hukou", lex.hukou_phrases)
     for m in lex.hukou_token.finditer(t):
+        if _located(ctx, m.start(), m.end()):
+            continue  # "就一个孙子 在 外地": where someone is, not a 户口
         ctx.add("hukou", lex.hukou_token_of[m.group()], m.start(), m.end())
     for m in lex.hukou_weak.finditer(t):
         if ctx.polarity(m.start(), m.end()) is None:
             ctx.add("hukou", False, m.start(), m.end(), weak=True)
+    if not any(c.ex.fact == "hukou" for c in ctx.cands):
+        # "芦墟户口", "浦庄的户口": a Suzhou town or village the lexicon does not list (the gazetteer)
+        for k in lex.hukou_kw.finditer(t):
+            end = k.start() - (t[k.start() - 1:k.start()] == "的")
+            hit = next((h for h in gazetteer.find_places(t[max(0, end - 8):end], context=False)
+                        if h.end == min(end, 8)), None)
+            pol = hit and ctx.polarity(end - (hit.end - hit.start), k.end())
+            if hit and pol != "hedge":
+                ctx.add("hukou", pol is None, end - (hit.end - hit.start), k.end())
     if not any(c.ex.fact == "hukou" for c in ctx.cands):
         # "户口还在哈尔滨": any named place that is not in Suzhou
         for m in lex.hukou_elsewhere.finditer(t):
@@ -815,10 +944,21 @@ def _hukou(ctx: _Ctx):
                     ctx.add("hukou", False, m.start(), m.end(), weak=True)
 
 
+_LOCATED_BEFORE = re.compile(r"(?:在|去|到|住|嫁到|嫁去|跑到|打工|上班)\s*$")
+
+
+def _located(ctx: _Ctx, s: int, e: int) -> bool:
+    """A place word said as where someone is ("外甥在外地", "孙子 在 外地") or about someone else."""
+    return bool(_LOCATED_BEFORE.search(ctx.t[max(0, s - 4):s])) or ctx.about_other(s, e)
+
+
 def _medical(ctx: _Ctx):
     lex = ctx.lex
     _place_statements(ctx, "medical_insured", (lex.med_a, lex.med_b))
     _bool_phrases(ctx, "medical_insured", lex.med_phrases)
+    for m in lex.med_has.finditer(ctx.t):   # "社保卡是有的", "医保一直在交"
+        if ctx.polarity(m.start(), m.end()) != "hedge":
+            ctx.add("medical_insured", not m.group("neg") and ctx.polarity(m.start(), m.end()) != "neg", m.start(), m.end())
 
 
 def _care(ctx: _Ctx):
@@ -859,13 +999,26 @@ def _care(ctx: _Ctx):
         ctx.add("care_level", next(lv for lo, lv in lex.score_bands if score >= lo), m.start(), m.end())
         if "评" in m.group() or "评估" in ctx.before(m.start()):
             ctx.add("care_assessed", True, m.start(), m.end())
+    n = len(ctx.cands)
     _bool_phrases(ctx, "care_assessed", lex.assessed_phrases)
+    ctx.cands[n:] = [c for c in ctx.cands[n:] if c.ex.fact != "care_assessed" or not c.ex.value
+                     or not (_rated_other(ctx, c.ex.end) or lex.assessed_future.match(t, c.ex.end))]
     if not any(c.ex.fact == "care_assessed" for c in ctx.cands):
         # "没有做过那个评估", "做过的那个长护险的评估": someone words between
         for m in lex.assessed_done.finditer(t):
             if ctx.polarity(m.start(), m.end(), question=False) == "hedge" or lex.hedge.search(ctx.before(m.start(), 4)):
                 continue
             ctx.add("care_assessed", not m.group("neg"), m.start(), m.end())
+
+
+def _rated_other(ctx: _Ctx, end: int) -> bool:
+    """After a 评 word, something else than a care level is named first ("街道给伲评了低保")."""
+    lex, stop = ctx.lex, ctx.clause_end(end)
+    other = lex.assessed_other.search(ctx.t, end, stop)
+    if not other:
+        return False
+    level = lex.care_re.search(ctx.t, end, other.start()) or lex.short_level_re.search(ctx.t, end, other.start())
+    return not level
 
 
 def _economic(ctx: _Ctx):
@@ -894,7 +1047,7 @@ def _economic(ctx: _Ctx):
 
 
 _ALONE_CLAUSE = re.compile(r"(?:^|[\s，,。；;])(一个人|一家头|就我一个)(?=$|[\s，,。；;！!])")
-_TWO_OF_US = re.compile(r"(?:我们|伲)?(?:两个人|俩人|两个)(?:住|过|生活)")
+_TWO_OF_US = re.compile(r"(?:我们|伲)?(?:两个人|俩人|两个老人|两个老的|两老|两个)(?:单独|自己|一起|一块|一道)?(?:住|过|生活)")
 
 
 def _living(ctx: _Ctx):
@@ -954,10 +1107,55 @@ def _disability(ctx: _Ctx):
 def _family_planning(ctx: _Ctx):
     lex = ctx.lex
     _bool_phrases(ctx, "family_planning_special", lex.fp_phrases)
+    for m in lex.fp_none.finditer(ctx.t):  # "他一辈子没成过家", "有三个女儿", "我们姐弟两个"
+        if ctx.polarity(m.start(), m.end(), question=False) != "hedge":
+            ctx.add("family_planning_special", False, m.start(), m.end())
     for m in lex.fp_re.finditer(ctx.t):
         if lex.gap_neg.search(m.group("gap")) or ctx.polarity(m.start(), m.end()) == "hedge":
             continue
         ctx.add("family_planning_special", ctx.polarity(m.start(), m.end()) != "neg", m.start(), m.end())
+
+
+def _emergency(ctx: _Ctx):
+    """Sudden hardship. Not a programme's name ("急难救助多久到账") nor an event long past
+    ("九二年厂里出过工伤", "年轻时出过意外")."""
+    lex, t = ctx.lex, ctx.t
+    pattern, of = lex.emergency
+    found = [(m, of[m.group()]) for m in pattern.finditer(t)]
+    found += [(m, True) for m in lex.emergency_more.finditer(t)
+              if not any(f.start() <= m.start() < f.end() for f, _ in found)]
+    for m, value in found:
+        if value and lex.emergency_not_before.match(t, m.end()):
+            continue
+        pol = ctx.polarity(m.start(), m.end())
+        if pol == "hedge" or (pol == "neg" and not value):
+            continue
+        if value and pol is None and _long_ago(ctx, m.start()):
+            continue
+        ctx.add("emergency", value if pol is None else False, m.start(), m.end())
+
+
+def _long_ago(ctx: _Ctx, pos: int) -> bool:
+    """A time two years or more ago is said in the clause before `pos` (or the one before it)."""
+    cs = ctx.clause_start(pos)
+    lo = ctx.clause_start(cs - 1) if cs > 0 else cs
+    for m in ctx.lex.emergency_past.finditer(ctx.t, max(lo, pos - 20), pos):
+        if m.group("n"):
+            n = N.parse_int(m.group("n")) if m.group("n") not in ("几", "两") else (3 if m.group("n") == "几" else 2)
+            if n is not None and n >= 2:
+                return True
+        elif m.group("y"):
+            y = m.group("y")
+            year = N.parse_year(y, ctx.today)
+            if year is not None and len(y) == 2 and 2000 + (year % 100) <= ctx.today.year:
+                year = 2000 + year % 100  # "零八年", "98年" for an event: the nearest past year
+                if year > ctx.today.year:
+                    year -= 100
+            if year is not None and year <= ctx.today.year - 2:
+                return True
+        else:
+            return True
+    return False
 
 
 def _caregiver(ctx: _Ctx):
@@ -965,12 +1163,20 @@ def _caregiver(ctx: _Ctx):
     _bool_phrases(ctx, "family_caregiver", lex.carer_phrases)
     for m in lex.carer_re.finditer(ctx.t):
         gap = m.group("gap")
-        if lex.carer_gap_skip.search(gap):
-            continue
+        if lex.carer_gap_skip.search(gap) or lex.carer_ask_after.match(ctx.t, m.end()):
+            continue  # "我是替我妈来咨询的": asking on someone's behalf
         pol = ctx.polarity(m.start(), m.end(), question=False)
         if pol == "hedge":
             continue
         ctx.add("family_caregiver", not (lex.gap_neg.search(gap) or pol == "neg"), m.start(), m.end())
+        if m.group("carer") in ("我", "我们", "伲"):
+            ctx.cands[-1].by_speaker = True
+    for m in lex.carer_away.finditer(ctx.t):  # "囡儿勿在跟前", "儿女都不在跟前"
+        if ctx.polarity(m.start(), m.end(), question=False) != "hedge":
+            ctx.add("family_caregiver", False, m.start(), m.end())
+    for m in lex.carer_paid_only.finditer(ctx.t):  # "全靠钟点工", "就靠保姆"
+        if ctx.polarity(m.start(), m.end(), question=False) is None:
+            ctx.add("family_caregiver", False, m.start(), m.end(), weak=True)
 
 
 def _subject(ctx: _Ctx):
@@ -992,6 +1198,9 @@ def _subject(ctx: _Ctx):
         ctx.add("subject", kind, s, m.end())
     for m in lex.role_re.finditer(t):
         ctx.add("subject", "relative", m.start(), m.end())
+    for m in _SOME_ELDER.finditer(t):  # "我们村里有个孤老", "楼上一位老太太": someone else speaks of them
+        if not re.search(r"(?:我|我们|伲|俺|咱)(?:是|也是|这样)?$", t[max(0, m.start() - 4):m.start()]):
+            ctx.add("subject", "relative", m.start(), m.end())
     for m in lex.ask_re.finditer(t):
         who = m.group("who")
         if who in ("", "我", "我们", "忙", "你", "您", "俺", "咱"):  # "帮我问一下": the speaker
@@ -1003,12 +1212,19 @@ def _subject(ctx: _Ctx):
                 p.group() not in ("我", "俺") for p in lex.person.finditer(who))):
             continue  # "给你打电话咨询", "我给医生打电话问了"; but "给父母申请"
         ctx.add("subject", "relative", m.start(), m.end())
+        # "帮朋友问的", "帮老同事打听的": nobody of the family nor an elder named
+        ctx.cands[-1].proxy = not (re.search("父母|二老|老人|长辈|家里", who) or any(
+            p.group() in lex.elder_refs and p.group() not in ("我", "俺", "伲") for p in lex.person.finditer(who)))
     for m in lex.carer_speaker.finditer(t):  # "我在家照顾他": the speaker looks after the elder
         gap = m.group("gap")
         if lex.gap_neg.search(gap) or lex.person.search(gap) or lex.carer_gap_skip.search(gap):
             continue
         if ctx.polarity(m.start(), m.end(), question=False) is None:
             ctx.add("subject", "relative", m.start(), m.end())
+
+
+_SOME_ELDER = re.compile(r"(?:有|一)(?:个|位)[^\s，。；！？,.;!?]{0,8}?(?:老人家|老人|老太太|老太|老头儿|老头|老爷子|老奶奶|老大爷|"
+                         r"老阿姨|阿婆|大爷|大妈|爷爷|奶奶|孤老)")
 
 
 def _spouse_elder(ctx: _Ctx) -> bool:
@@ -1027,7 +1243,7 @@ def _infer_self(ctx: _Ctx):
     """No subject word was said: a first person stating a profile fact ("我住在木渎",
     "我不是低保户") or asking for care for themselves ("女儿每天过来照顾我") is the elder."""
     lex = ctx.lex
-    if any(c.ex.fact == "subject" for c in ctx.cands):
+    if any(c.ex.fact == "subject" and not c.proxy for c in ctx.cands):
         return
     me = next((m for m in lex.first_person.finditer(ctx.t) if m.group("me")), None)
     if me is None:
@@ -1042,6 +1258,8 @@ def _adl_scan(text: str):
     """(level, activities needing help, (start, end)) or None if no activity is described."""
     lex = lexicon()
     t = N.to_halfwidth(text or "")[:MAX_TEXT]
+    if lex.not_activity.search(t):  # "下岗以后吃饭都成问题": money, not ability
+        t = lex.not_activity.sub(lambda m: " " * len(m.group()), t)
     helped: set[str] = set()
     lo, hi, described = len(t), 0, False
     pending = None  # an activity named without how it goes: "洗澡腿脚不灵，要老伴扶一把"
@@ -1130,7 +1348,7 @@ def _answer(ctx: _Ctx, requested: str):
     if unsure and (unsure.start() <= 3 or len(core) <= 10):  # not "说话有点不清楚" in a longer answer
         ctx.problem("dont_know")
         return
-    if re.match(r"有没有|是不是|什么|啥|哪", core):
+    if re.match(r"有没有|是不是|什么|啥|哪(?!有的事|里的话|能呢)", core):
         return
 
     def add(value, m, base=off, **kw):
@@ -1143,8 +1361,9 @@ def _answer(ctx: _Ctx, requested: str):
             if v is None or lex.age_skip_before.search(t[max(0, m.start() - 6):m.start()]) \
                     or (lex.age_units.match(after) and not re.match(r"\s*年(?:出生|生)?\s*$", after)):
                 continue
-            if any(vs <= m.start() < ve for vs, ve, _, _ in ctx.vague):
-                continue  # "八十出头", "快九十": a range, not this number
+            if any(vs <= m.start() < ve for vs, ve, _, _ in ctx.vague) or any(a <= m.start() < b for a, b in ctx.not_ages) \
+                    or ctx.about_other(m.start(), m.end()):
+                continue  # "八十出头", "快九十": a range, not this number; "她照顾我爸": the carer's
             if len(m.group()) == 1 and not m.group().isdigit() and (
                     _cjk(t[m.end():m.end() + 1]) and t[m.end()] not in "岁了啦呀吧" or _cjk(t[m.start() - 1:m.start()])):
                 continue  # a numeral inside a word: 一般家庭, 五保户, 两家头, 一起
@@ -1173,6 +1392,10 @@ def _answer(ctx: _Ctx, requested: str):
     table = lex.answers.get(requested)
     if table:
         m = lex.answer_res[requested].search(core)
+        if m and requested in ("hukou", "living") and _located(ctx, off + m.start(), off + m.end()):
+            m = None  # "他女儿在外地上班": where a daughter works is no answer about the elder's 户口
+        if m and len(m.group()) == 1 and m.start() > 0:
+            m = None  # one character inside another word: 无 in 无锡, 没 in 埋没
         if m and (requested != "economic_status" or m.start() == 0):
             value = table[m.group()]
             if requested == "economic_status" and value == "一般":
@@ -1186,6 +1409,15 @@ def _answer(ctx: _Ctx, requested: str):
             return
     if requested in BOOL_FACTS:
         m = lex.yes_no_re.match(core)
+        if m and lex.correction.fullmatch(m.group()):
+            # "不对，她身份证上是1941年5月的": a correction of what was said, no answer to the question;
+            # "不对，没有": the answer after it
+            rest = core[m.end():].lstrip(_JUNK + "不对")
+            if rest:
+                again = lex.yes_no_re.match(rest)
+                if not again:
+                    return
+                m, off = again, off + len(core) - len(rest)
         if m:
             add(lex.yes_no[m.group().lower()], m)
 
@@ -1221,6 +1453,7 @@ def _vague_ages(ctx: _Ctx) -> None:
         sui = re.match(r"\s*周?岁", t[m.end():])
         found.append((m.start(), m.end() + (sui.end() if sui else 0), lo, hi, bool(sui), False))
     kept = []  # (start, end, lo, hi, an age by its context)
+    also = []
     for s, e, lo, hi, sui, evident in sorted(found):
         after, before = t[e:e + 6], t[max(0, s - 12):s]
         if (not sui and lex.age_units.match(after)) or lex.vague_skip_after.match(after) \
@@ -1231,8 +1464,14 @@ def _vague_ages(ctx: _Ctx) -> None:
         if ctx.is_other(nearest) or ctx.conditional(s) or lex.vague_future.search(t[ctx.clause_start(s):s]) \
                 or (ctx.qualifies_question(e) and not ctx.person_subject_before(s)):
             continue  # "我儿子五十多了", "等他过了八十岁", "八十多岁的老人有什么补贴"
+        if people and nearest not in _PLAIN_PERSONS and t[people[-1].end():s].lstrip().startswith("也"):
+            also.append((s, e))  # "老伴也八十多": a second person (see _whose_ages)
         kept.append((s, e, lo, hi, bool(sui or evident or nearest is not None or lex.age_kw.search(before)
                                          or lex.vague_age_after.match(after) or ctx.correction_before(s))))
+    if also:
+        ctx.other_person = True
+        if len(also) < len(kept) or N.NUMBER_RE.search(t[:also[0][0]]):
+            kept = [k for k in kept if (k[0], k[1]) not in also]  # the elder's own age is said beside it
     i = 0
     while i < len(kept):  # vague numbers said in one breath ("七十多快八十") count together
         j = i
@@ -1328,6 +1567,24 @@ _RECOGNISERS = (_births, _ages, _districts, _hukou, _medical, _care, _economic, 
                 _disability, _family_planning, _caregiver, _subject)
 
 
+def _fine_taken_back(ctx: _Ctx, c: _Cand) -> bool:
+    """An estimated 能力完好 that a difficulty later in the sentence takes back ("身体倒还可以，就是拖地
+    吃力", "样样自家弄 就是吃力"), unless someone else is named first ("我身体还可以，老伴腿脚不行了")."""
+    if c.ex.fact != "care_level" or c.ex.value != CARE_LEVELS[0] or not c.ex.estimated:
+        return False
+    t, e = ctx.t, c.ex.end
+    stop = min(len(t), e + 16)
+    for i in range(e, stop):
+        if t[i] in "。！？!?\n":
+            stop = i
+            break
+    rest = t[e:stop]
+    person = ctx.lex.person.search(rest)
+    if person:
+        rest = rest[:person.start()]
+    return bool(ctx.lex.fine_taken_back.search(rest))
+
+
 def _total_dependence(ctx: _Ctx) -> None:
     """"瘫在床上，连翻身都不行，全靠人": an estimated 重度 with total dependence is 完全失能."""
     lex = ctx.lex
@@ -1360,7 +1617,8 @@ def _readings(ctx: _Ctx) -> dict:
             o.ex.fact not in ("subject", fact) and o.ex.start < c.ex.end and c.ex.start < o.ex.end for o in ctx.cands[:n])
             and not any(vs < c.ex.end and c.ex.start < ve for vs, ve, _, _ in ctx.vague)]  # "不到八十" is no "不"
         new_problems = [p for p in ctx.problems if p not in problems and p != "dont_know"]
-        if not got and fact == "age" and not ctx.vague and not ctx.lex.yes_no_re.match(ctx.t.lstrip(_JUNK)):
+        if not got and fact == "age" and not ctx.vague and not ctx.not_ages \
+                and not ctx.lex.yes_no_re.match(ctx.t.lstrip(_JUNK)):
             sounded = N.sounded_number(ctx.t)  # "其实医疗" heard for 七十一了 (but "勿是" is a no)
             got = [sounded] if sounded is not None and 40 <= sounded <= 130 else []
         if got:
@@ -1398,13 +1656,24 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     for recognise in _RECOGNISERS:
         recognise(ctx)
     _bool_phrases(ctx, "dementia", ctx.lex.dementia, skip_other=True)
-    _bool_phrases(ctx, "emergency", ctx.lex.emergency)
+    if not any(c.ex.fact == "dementia" for c in ctx.cands):
+        for m in ctx.lex.mind_fine.finditer(ctx.t):   # "她脑子灵光得很", "脑筋还清爽个"
+            pol = ctx.polarity(m.start(), m.end())
+            if pol == "neg" and ctx.t[m.start() - 1:m.start()].isspace():
+                pol = None  # "勿是 脑筋清清爽爽": the no is an answer of its own, the phrase says why
+            if pol is None and not ctx.about_other(m.start(), m.end()):
+                ctx.add("dementia", False, m.start(), m.end())
+    _emergency(ctx)
+    _whose_ages(ctx)
     _shorthand_age(ctx)
+    ctx.cands = [c for c in ctx.cands if not _fine_taken_back(ctx, c)]
     levels = {c.ex.value for c in ctx.cands if c.ex.fact == "care_level"}
     if not levels or (levels == {CARE_LEVELS[0]} and all(c.ex.estimated for c in ctx.cands if c.ex.fact == "care_level")):
         # no level named, or only "fine" in everyday words: the daily activities decide
         # ("身体还行，就是洗澡要人帮", "洗澡需人帮，其他自理" -> 轻度失能)
         found = _adl_scan(ctx.t)
+        if found and ctx.polarity(found[2][0], found[2][1]) == "hedge" or found and ctx.about_other(*found[2]):
+            found = None  # "卧床不起的老人有没有上门护理", "我老伴走路要人扶": not the elder's own state
         if found and (not levels or found[0] != CARE_LEVELS[0]):
             level, _, (s, e) = found
             ctx.cands = [c for c in ctx.cands if c.ex.fact != "care_level"]
@@ -1435,6 +1704,8 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
         result.problems.remove("dont_know")
     if incomplete:
         result.cues.add("incomplete")
+    if ctx.other_person:
+        result.cues.add("another_person")
     if _is_correction(ctx, answers):
         result.cues.add("correction")
     if "age" not in result.facts or "age" in result.hypothetical:
@@ -1446,10 +1717,17 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
 
 def _resolve(ctx: _Ctx) -> ExtractionResult:
     cands = ctx.cands
+    if any(c.ex.fact == "subject" and c.ex.value == "self" or c.self_age for c in cands) \
+            and not any(c.ex.fact == "subject" and c.ex.value == "relative" and not c.proxy for c in cands):
+        # "帮朋友问的，我自己今年七十": asked for someone outside the family, then speaks of themselves
+        cands = [c for c in cands if not c.proxy]
     subjects = {c.ex.value for c in cands if c.ex.fact == "subject"}
     if "relative" in subjects:
         # A relative is speaking: "我" ages are the speaker's, and the elder is not "self".
         cands = [c for c in cands if not c.self_age and not (c.ex.fact == "subject" and c.ex.value == "self")]
+    elif any(c.self_age for c in cands) or any(c.ex.fact == "subject" and c.ex.value == "self" and not c.weak for c in cands):
+        # The elder speaks of themselves: the care they give someone ("我七十八，我服侍伊") is not care they get.
+        cands = [c for c in cands if not c.by_speaker]
     elif any(c.self_age for c in cands) and "self" not in subjects:
         age = next(c.ex for c in cands if c.self_age)
         cands.append(_Cand(Extracted("subject", "self", age.start, age.end, age.text), weak=True))

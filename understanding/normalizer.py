@@ -414,6 +414,8 @@ def stutter_words(text: str) -> list[Edit]:
             continue
         if m.group(1) in ("不是", "不是的", "勿是", "弗是"):
             continue  # "七十六不是不是七十七": a self-correction (a single 不是 is not one)
+        if len(m.group(1)) == 2 and m.group(1)[1] in "不没勿弗":
+            continue  # "是不是不要钱", "有没有没有": an A-not-A question, then a negation
         edits.append((s + len(m.group(1)), e, ""))
     return edits + restarted_numbers(text)
 
