@@ -589,7 +589,10 @@ class Conversation:
             return
         lines = change_lines(self.shown, self.results())
         w = wording()
-        self._note("\n".join([w["changes_header"]] + lines) if lines else w["no_change"])
+        if lines:
+            self._note("\n".join([w["changes_header"]] + lines))
+        elif self._profile_changed and w["dont_know_noted"] not in self._lead:
+            self._note(w["no_change"])   # only after something new was said
         self._set("shown_results", self._statuses())
         if self._get("continuing"):
             nxt = self._next_question()
@@ -855,7 +858,7 @@ class Conversation:
         self._set("asked_fact", None)
         self._set("offer_open", False)
         self._set("continuing", False)
-        self._say(wording()["goodbye"])
+        self._say(wording()["goodbye"].format(whom="您" if self.subject == "self" else "老人家"))
 
     def _on_not_understood(self) -> None:
         misses = self._get("not_understood", 0) + 1
