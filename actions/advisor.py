@@ -9,7 +9,7 @@ call per turn: the facts, the results and the next question come from the same p
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -28,6 +28,8 @@ def send(dispatcher: CollectingDispatcher, reply) -> list:
         dispatcher.utter_message(json_message=reply.payload)
     for message in reply.messages:
         dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
+    if reply.restart:
+        return [Restarted()]
     return [SlotSet(name, value) for name, value in reply.slots.items()]
 
 

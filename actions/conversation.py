@@ -113,6 +113,7 @@ class Reply:
     messages: list = field(default_factory=list)   # {"text": …, "buttons": […]}
     slots: dict = field(default_factory=dict)      # slot name -> new value
     payload: dict | None = None                    # custom {type: recommendations, …}
+    restart: bool = False                          # the user confirmed: clear the conversation
 
 
 class Conversation:
@@ -235,6 +236,19 @@ class Conversation:
 
     # --- the turn ---------------------------------------------------------------------------------
     def respond(self) -> Reply:
+        if self.slots.get("restart_asked"):
+            self._set("restart_asked", None)
+            if self.turn.intent == "affirm":        # "是" to "要清空…重新开始吗？"
+                self.reply.restart = True
+                self._say(wording()["restart"])
+                return self.reply
+            if self.turn.intent == "deny":          # "不是": everything is still there
+                self._note(wording()["restart_confirm"]["kept"])
+                task = self._task()
+                self.in_form = task is not None
+                task.ask_next() if task is not None else self._resume(prefix=False)
+                self._flush()
+                return self.reply
         self._take_subject()
         if "incomplete" in self.turn.cues and not set(self.turn.facts) - {"subject"} \
                 and self.turn.intent not in OWN_MEANING:
