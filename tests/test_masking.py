@@ -123,3 +123,8 @@ def test_a_failed_action_call_logs_no_conversation():
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "plain {dict} and 138", (), None)
     MaskingFilter().filter(record)
     assert record.getMessage() == "plain {dict} and 138"
+
+
+def test_names_are_masked_to_the_family_name_and_last_character():
+    from storage.masking import mask_name
+    assert (mask_name("王秀英"), mask_name("李强"), mask_name("欧阳春花")) == ("王*英", "李*", "欧**花")

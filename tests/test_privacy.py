@@ -39,7 +39,7 @@ def book(store: BookingStore, sender: str, key: str):
                               phone=PHONE, idempotency_key=key, service_type="助浴",
                               booking_date=dt.date.today() + dt.timedelta(days=3), time_slot="上午",
                               address="姑苏区十全街 88 号", addressed_as="王阿姨", district="姑苏区",
-                              profile={"age": 85, "care_level": "中度失能"})
+                              profile={"age": 85, "care_level": "中度失能"}, elder_name="王秀英")
     return booking
 
 
@@ -66,7 +66,7 @@ def test_forget_removes_the_conversation_and_the_personal_fields_only(var):
     assert (removed.conversations, removed.bookings) == (1, 1) and removed.events == 2
     assert counts(tmp_path, "alice") == 0 and counts(tmp_path, "bob") == 2
     kept = store.get(mine.reference)
-    assert (kept.phone, kept.address, kept.addressed_as, kept.profile) == ("", None, None, None)
+    assert (kept.phone, kept.address, kept.addressed_as, kept.profile, kept.elder_name) == ("", None, None, None, None)
     assert (kept.kind, kept.status, kept.district, kept.service_type) == ("home_service", "submitted", "姑苏区", "助浴")
     assert kept.personal_removed_at is not None
     assert store.get(theirs.reference).phone == PHONE            # someone else's booking untouched
