@@ -7,7 +7,9 @@ lexicon.yml so they can grow without code changes.
 
 Design, in short:
 * every recogniser adds candidates (fact, value, span); the last mention of a
-  fact wins, so corrections ("85岁，不对，是87岁") work;
+  fact wins, so corrections ("85岁，不对，是87岁") work; after a correction or 现在/其实
+  the first value after the marker wins, and a mention about the future, what
+  someone else says or the past never overrides a plain one (_winner);
 * "weak" candidates (hints such as "有退休金" -> 一般) only count when nothing
   clearer was said;
 * negation, hypotheticals and questions about a category ("低保户能领什么")
@@ -150,6 +152,8 @@ class _Lex:
         self.elder_ref_end = c(_alt(age["elder_refs"]) + f"(?:{self.age_fill}){{0,2}}[\\s，,:：]{{0,2}}$")
         self.id_kw = c(_alt(age["id_keywords"]))
         self.birth_patterns = self._birth_patterns(age)
+        # a date said alone, as the value after a correction ("不对，三七年五月的", "不对，是1946年10月20号")
+        self.birth_bare = self.birth_patterns.pop()
 
         # districts: alias -> canonical
         self.district_of = {a: k for k, aliases in d["districts"].items() for a in aliases}
@@ -280,6 +284,11 @@ class _Lex:
         self.other_parent = c("^" + _alt(lv["other_parent_words"]))
         self.with_word_re = c(_alt(lv["with_words"]))
         self.just_two = c(_alt(lv["just_two_words"]))
+        self.alone_only = c(_alt(lv["alone_only"]) + "(?:" + _alt(age["elder_refs"]) + r")?(?:自己|自家)?一个(?:人|(?=[了啦\s"
+                            + re.escape(_BREAKS) + r"]|$))")
+        self.family_together = c("(?P<who>" + _alt(age["other_people"]) + ")(?:" + _alt(lv["family_together_fill"]) + "){0,3}"
+                                 + r"(?P<neg>不|没有?|勿|弗)?(?:" + _alt(lv["family_together_fill"]) + "){0,2}"
+                                 + _alt(lv["family_together"]))
         dg = d["disability_grade"]
         words = _alt(dg["words"])
         g = r"(?P<g>\d|[一二三四五六七八九十壹贰叁肆])"
@@ -375,21 +384,36 @@ class _Lex:
         """Speech as it comes: self-corrections, vague ages, unfinished messages (lexicon `speech`)."""
         c = re.compile
         marks = _alt(sp["corrections"])
-        self.correction = c(marks)
+        # a marker, or a word that is one only as a clause of its own ("七十九，不，七十八")
+        self.correction = c(marks + r"|(?<=[，,。；;\s])" + _alt(sp["corrections_alone"]) + r"(?=\s*[，,。；;])")
+        # where a new value starts: a correction or the present state after an earlier one ("现在就她一个人")
+        self.turn = c(self.correction.pattern + "|" + _alt(sp["present"]))
+        # a clause about the future, what someone else says, or the past: its value is not the current one
+        self.not_current = c("(?P<nc>" + _alt(w for ws in sp["not_current"].values() for w in ws) + ")|" + self.turn.pattern)
         # a marker right before a phrase, 是/在 may sit between ("哦不对是低保边缘", "啊不相城")
         self.correction_end = c(marks + r"[\s，,、]*(?:是|就是|在|住在|住|有)?\s*$")
         va = sp["vague_age"]
         self.vague_after = {str(w): tuple(b) for w, b in va["after"].items()}
+        self.vague_scale = {str(w): int(k) for w, k in va["scale"].items()}
         self.vague_before = {str(w): tuple(b) for w, b in va["before"].items()}
         self.vague_round = {w for w, (lo, hi) in self.vague_after.items() if w not in ("左右", "上下")}
         self.vague_evident = set(va["self_evident"])
-        num = r"(?:(?<!\d)\d{2,3}(?![\d.])|[一二三四五六七八九十百零]{1,5})"
+        scaled = _alt(self.vague_scale)
+        num = (r"(?:(?<!\d)\d{2,3}(?![\d.])|[一二三四五六七八九十百零]{1,5}|(?<![一二三四五六七八九十])[四五六七八九十](?="
+               + scaled + "))")
         self.vague_re = c("(?P<pre>" + _alt(self.vague_before) + r")?\s*(?P<n>" + num + r")(?P<sui1>\s*周?岁)?(?P<post>"
                           + _alt(self.vague_after) + r")?(?P<sui2>\s*周?岁)?")
         # two spoken digits: 八十五六 (85-86), 七八十 (70-80)
         self.vague_pair = c(r"(?P<t>[二三四五六七八九])十(?P<a>[一二三四五六七八])(?P<b>[二三四五六七八九])(?![十百])"
                             r"|(?<![一二三四五六七八九十])(?P<a2>[四五六七八])(?P<b2>[五六七八九])十(?![一二三四五六七八九])")
         self.vague_age_after = c(r"^\s*" + _alt(va["age_after"]))
+        # a number said with a vague word after it is no exact age, whatever its context ("七十刚过一点点")
+        self.vague_post = c(r"^\s*(?:周?岁)?\s*" + _alt(w for w in self.vague_after if w not in ("多", "几", "来")))
+        self.vague_decade = c(r"(?<![\d一二三四五六七八九十零〇])(?P<d>[1-6一二三四五六])(?P<w>" + _alt(va["decade"])
+                              + r")(?P<a>" + _alt(va["decade_after"]) + ")?")
+        ad = sp["age_difference"]
+        self.age_difference = c(_alt(ad["by"]) + r"[^\s" + re.escape(_BREAKS) + r"]{0,6}?" + _alt(ad["gap"])
+                                + r"(?:了|个|出)?\s*$")
         self.vague_future = c(_alt(va["future"]))
         # a threshold or a time, not the elder's age ("八十多岁以后", "快八十的时候")
         self.vague_skip_after = c(r"^\s*" + _alt(w for w in self.d["age"]["skip_after"]
@@ -414,6 +438,7 @@ class _Lex:
             re.compile(before + r"[是为在:：\s]*" + date),
             re.compile(date + r"\s*(?P<suf>" + after + r"|生" + _END + r"|的(?=" + _END[3:-1] + r"|住|在|现在|今年|属))"),  # "我家老爷子1938年的住杨舍"
             re.compile("属" + zodiac + r"的?[^。；;!?！？]{0,6}?" + date),
+            re.compile(r"^\s*" + date + r"\s*(?:" + after + r"|生|的|生的)?\s*(?:吧|啊|呀)?\s*$"),
         ]
 
 
@@ -638,17 +663,24 @@ def _births(ctx: _Ctx):
             if y is None:
                 continue
             seen.add(m.start("y"))
-            mo = N.parse_int(m.group("m")) if m.group("m") else None
-            dd = N.parse_int(m.group("d")) if m.group("d") else None
-            try:
-                birth = _dt.date(y, mo or 1, dd or 1)
-            except ValueError:
-                ctx.problem("birth_date_invalid")
-                continue
             if i == 1 and m.group("suf") == "的" and ctx.today.year - y < 40:
                 continue  # "2020年的" is an event, not an elder's birth year
-            _add_birth_age(ctx, birth, m.start(), m.end(), None,
-                           "day" if dd else "month" if mo else "year")
+            _birth_said(ctx, m, y)
+
+
+def _birth_said(ctx: _Ctx, m: re.Match, y: int | None = None) -> None:
+    """The age from a birth date matched by one of lex.birth_patterns (groups y, m, d)."""
+    y = y if y is not None else N.parse_year(m.group("y"), ctx.today)
+    if y is None:
+        return
+    mo = N.parse_int(m.group("m")) if m.group("m") else None
+    dd = N.parse_int(m.group("d")) if m.group("d") else None
+    try:
+        birth = _dt.date(y, mo or 1, dd or 1)
+    except ValueError:
+        ctx.problem("birth_date_invalid")
+        return
+    _add_birth_age(ctx, birth, m.start(), m.end(), None, "day" if dd else "month" if mo else "year")
 
 
 def _ages(ctx: _Ctx):
@@ -659,8 +691,9 @@ def _ages(ctx: _Ctx):
         if v is None or (tok.isdigit() and len(tok) > 3) or any(vs <= s < ve for vs, ve, _, _ in ctx.vague):
             continue
         before, after = t[max(0, s - 12):s], t[e:e + 8]
-        if lex.age_skip_before.search(before) or re.search(r"不是\s*$", before):
-            continue
+        if lex.age_skip_before.search(before) or re.search(r"不是\s*$", before) or lex.vague_post.match(after) \
+                or lex.age_difference.search(before):
+            continue  # "七十刚过一点点", "我比他大两岁": no exact age
         if lex.age_future_before.search(before) and not ctx.conditional(s):
             continue
         # Whose number? The nearest person word in the clause decides.
@@ -1061,6 +1094,17 @@ def _living(ctx: _Ctx):
     for m in _ALONE_CLAUSE.finditer(t):   # "住东渚，一个人": a clause of its own (alone, a bare reply)
         if t.strip(" " + _BREAKS) != m.group(1) and not ctx.about_other(m.start(1), m.end(1)):
             ctx.add("living", "独居", m.start(1), m.end(1))
+    for m in lex.alone_only.finditer(t):  # "现在就她一个人", "老伴走了，只剩他一个了"
+        who = lex.person.search(m.group())  # the person said inside decides whose state it is ("儿子就他一个人" not)
+        near = list(lex.person.finditer(t, ctx.clause_start(m.start(), spaces=True), m.start()))
+        if ctx.polarity(m.start(), m.end()) is None and not (
+                ctx.is_other(who.group()) or bool(near) and ctx.is_other(near[-1].group()) if who
+                else ctx.about_other(m.start(), m.end())):
+            ctx.add("living", "独居", m.start(), m.end())
+    for m in lex.family_together.finditer(t):  # "女儿也一直住在一起的": the family member is the subject
+        if not m.group("neg") and lex.family_word.search(m.group("who")) \
+                and ctx.polarity(m.start(), m.end(), question=False) is None:
+            ctx.add("living", "与家人同住", m.start(), m.end())
     for m in _TWO_OF_US.finditer(t):      # "老太婆也八十多，两个人住在周庄": the couple
         clause = t[ctx.clause_start(m.start()):m.start()]
         if not lex.with_word_re.search(clause):
@@ -1433,14 +1477,30 @@ def _vague_ages(ctx: _Ctx) -> None:
         if not (pre or post):
             continue
         x = N.parse_int(m.group("n"))
+        if x is not None and post in lex.vague_scale:
+            x *= lex.vague_scale[post]  # 八旬 -> 80
+        if pre == "近" and m.start() and t[m.start() - 1] in "最附靠":
+            pre = None  # 近 in 最近, 附近
+            if not post:
+                continue
         if x is None or not 40 <= x <= 120 or (post in lex.vague_round and x % 10):
             continue
         bands = [b for b in (lex.vague_before.get(pre), lex.vague_after.get(post)) if b]
+        if pre and post in lex.vague_scale:
+            bands = bands[:1]  # 快八旬: 旬 only names the tens
         lo, hi = max(b[0] for b in bands), min(b[1] for b in bands)
         if lo > hi:  # "大概八十出头" narrows; words that contradict: the one after the number
             lo, hi = bands[-1]
         found.append((m.start(), m.end(), x + lo, x + hi, bool(m.group("sui1") or m.group("sui2")),
                       pre in lex.vague_evident or post in lex.vague_evident))
+    for m in lex.vague_decade.finditer(t):  # "四几年生的", "40年代出生", "五零后": born in a decade
+        if "年代" in m.group("w") and not m.group("a"):
+            continue  # "四十年代的时候": a time, not a birth
+        if m.group("a") == "的" and not re.match(_END, t[m.end():]):
+            continue
+        y = 1900 + 10 * N.parse_int(m.group("d"))
+        lo, hi = ctx.today.year - y - 10, ctx.today.year - y  # born 1940-1949: not yet / already had a birthday
+        found.append((m.start(), m.end(), lo, hi, True, True))
     for m in lex.vague_pair.finditer(t):
         if m.group("t"):
             a, b = N.CN_DIGITS[m.group("a")], N.CN_DIGITS[m.group("b")]
@@ -1522,7 +1582,11 @@ def _corrections(ctx: _Ctx) -> None:
         sub = _Ctx(piece, ctx.today)
         if fact == "age":
             _vague_ages(sub)
-        _answer(sub, fact)
+            born = lex.birth_bare.match(piece)
+            if born and (born.group("m") or "年" in born.group()):  # "三七年五月的", "1946年10月20号"
+                _birth_said(sub, born)
+        if not any(c.ex.fact == fact for c in sub.cands):
+            _answer(sub, fact)
         for c in sub.cands:
             if c.ex.fact == fact:
                 ctx.add(fact, c.ex.value, a + c.ex.start, a + c.ex.end, estimated=c.ex.estimated,
@@ -1715,6 +1779,34 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     return result
 
 
+def _not_current(ctx: _Ctx, pos: int) -> bool:
+    """The mention at `pos` sits in a clause about the future, what someone else says or the past
+    ("下个月才满八十三", "他自己老说七十九", "以前跟儿子住"), unless a correction or 现在 comes after
+    that word ("以前住吴中现在住相城")."""
+    last = None
+    for last in ctx.lex.not_current.finditer(ctx.t, ctx.clause_start(pos), pos):
+        pass
+    return bool(last and last.group("nc"))
+
+
+def _winner(ctx: _Ctx, fact: str, chosen: list) -> Extracted:
+    """The value said last wins, but a mention that is not the current value (_not_current) never
+    overrides one that is; and after a correction or the present state said after an earlier value
+    ("八十三，说错了，八十二，…", "…，现在就她一个人"), the first value after the last such marker wins."""
+    def last(cs):
+        return max(cs, key=lambda c: (c.ex.start, c.ex.end)).ex
+    if fact == "subject" or len(chosen) < 2:
+        return last(chosen)
+    pool = [c for c in chosen if not _not_current(ctx, c.ex.start)] or chosen
+    first = min(c.ex.start for c in chosen)
+    turns = [m.end() for m in ctx.lex.turn.finditer(ctx.t, first) if ctx.t[:m.start()].strip(_JUNK)]
+    for p in reversed(turns):
+        after = [c for c in pool if c.ex.start >= p]
+        if after and any(c.ex.end <= p for c in chosen):
+            return min(after, key=lambda c: (c.ex.start, -c.ex.end)).ex
+    return last(pool)
+
+
 def _resolve(ctx: _Ctx) -> ExtractionResult:
     cands = ctx.cands
     if any(c.ex.fact == "subject" and c.ex.value == "self" or c.self_age for c in cands) \
@@ -1747,7 +1839,7 @@ def _resolve(ctx: _Ctx) -> ExtractionResult:
         mine = [c for c in kept if c.ex.fact == fact]
         strong = [c for c in mine if not c.weak]
         chosen = strong or mine[-1:]
-        winner = max(chosen, key=lambda c: (c.ex.start, c.ex.end)).ex  # last mention wins
+        winner = _winner(ctx, fact, chosen)
         result.facts[fact] = winner.value
         if winner.estimated:
             result.estimated.add(fact)
