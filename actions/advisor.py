@@ -8,6 +8,8 @@ call per turn: the facts, the results and the next question come from the same p
 """
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -15,7 +17,11 @@ from rasa_sdk.types import DomainDict
 
 from . import kb_access
 from .conversation import Conversation
+from .render import wording
 from .turn import latest_turn
+
+logger = logging.getLogger(__name__)
+
 
 def conversation_for(tracker: Tracker) -> Conversation:
     return Conversation(tracker.slots, latest_turn(tracker), kb_access.kb(), kb_access.search(),
@@ -38,4 +44,10 @@ class ActionAdvisor(Action):
         return "action_advisor"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict):
-        return send(dispatcher, conversation_for(tracker).respond())
+        try:
+            reply = conversation_for(tracker).respond()
+        except Exception:   # a bug must never leave an elder without an answer; nothing is stored
+            logger.exception("the advisor failed on one turn")   # the traceback, never the user's text
+            dispatcher.utter_message(text=wording()["sorry"])
+            return []
+        return send(dispatcher, reply)

@@ -60,6 +60,7 @@ REQUEST_POLICY = {"home_service": "home_care_service_subsidy", "waitlist": "publ
 OWN_MEANING = {"what_if", "more", "restart", "forget_me", "forget_me_confirm", "check_status", "cancel_booking",
                "book_service", "apply_waitlist", "request_assessment", "book_advisor"}
 BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
+BYE_NUMBERS = {"88", "886", "8888", "88888"}   # 拜拜, typed as numbers
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
 # A person's own attributes: said of another family member, they are not the elder's.
@@ -125,7 +126,6 @@ class Conversation:
         self.in_form = False        # a request is open: it asks its own next question after an aside
         self._posed = False         # a question was asked in this reply
         self._other_said = False    # the message spoke of another family member than the elder
-        self._productive = False    # the message told something new: asking again is no repeat
         self.profile = known_profile(self.slots)
         self.skipped = dont_know_facts(self.slots)
         self.reply = Reply()
@@ -168,9 +168,8 @@ class Conversation:
         return int(self.slots.get("question_times") or 0) if self.slots.get("question_key") == key else 0
 
     def pose(self, key: str) -> int:
-        """Count one more asking of `key`; callers ask at most MAX_ASKS times in a row, then move on.
-        A message that told something new (facts) does not count: the person is not stuck."""
-        times = self.times_asked(key) + (0 if self._productive and self.times_asked(key) else 1)
+        """Count one more asking of `key`; callers ask at most MAX_ASKS times in a row, then move on."""
+        times = self.times_asked(key) + 1
         self._set("question_key", key)
         self._set("question_times", times)
         self._posed = True
@@ -299,7 +298,6 @@ class Conversation:
         problem = turn.problems[0] if turn.problems else problem
         new = {k: v for k, v in stated.items() if not (problem and k == PROBLEM_FACT.get(problem))}
         changed = self._accept(new)
-        self._productive = bool(changed)
         if skipped:
             self._skip(skipped)
         if problem:
@@ -378,7 +376,6 @@ class Conversation:
             self._problem(problem, stated)
             return
         changed = self._accept(stated)
-        self._productive = bool(changed)
         self._take_age_estimate(stated)
         if skipped:
             self._skip(skipped)
@@ -421,9 +418,11 @@ class Conversation:
             return "decline"  # "算了", "不用了" to an optional question: stop asking
         if self._repeated and intent in ("inform", "nlu_fallback", "out_of_scope", "affirm", "deny", None):
             return "repeat"
-        if BARE_NUMBER.match(turn.text) and turn.reading("age") == self.profile.get("age"):
+        if BARE_NUMBER.match(turn.text) and "age" in self.profile and turn.reading("age") == self.profile["age"]:
             self._repeated = [describe_value("age", self.profile["age"])]
             return "repeat"   # "88" again: heard, not "没听明白"
+        if intent == "goodbye" and BARE_NUMBER.match(turn.text) and (self.asked or turn.text.strip() not in BYE_NUMBERS):
+            return "not_understood"   # "250" to a question is no goodbye; only 88/886 alone say bye
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"
