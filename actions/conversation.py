@@ -487,6 +487,8 @@ class Conversation:
         if turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text)) \
                 or (turn.intent == "out_of_scope" and (len(turn.text) > 12 or QUESTION_WORDS.search(turn.text))):
             return facts, None, None  # "好的，再见" is no yes to the question; "88" may be an age
+        if "impatient" in turn.cues:
+            return facts, None, None   # "不用问了", "别问了": no answer to the question, whatever it sounds like
         asked, skipped = self.asked, None
         dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
         if asked and asked not in facts:

@@ -492,3 +492,13 @@ def test_the_same_age_again_is_heard():
     s.say("我妈88岁")
     reply = s.say("88")
     assert "已经记下了" in Session.text(reply) and "没听明白" not in Session.text(reply)
+
+
+@pytest.mark.parametrize("text", ["不用问了", "不问了，直接说"])
+def test_stop_asking_is_no_answer_to_the_question(text):
+    s = Session()
+    s.say("我妈85岁住在姑苏区，苏州户口")
+    s.say("好", "affirm")
+    asked = s.slots["asked_fact"]
+    reply = s.say(text, "ask_recommendation")
+    assert s.slots.get(asked) in (None, "不知道") and "记下了" not in Session.text(reply)

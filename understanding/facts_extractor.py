@@ -283,6 +283,7 @@ class _Lex:
         self.couple_word = c(_alt(lv["couple_words"]))
         self.other_parent = c("^" + _alt(lv["other_parent_words"]))
         self.with_word_re = c(_alt(lv["with_words"]))
+        self.definition_re = c(_alt(d.get("definition_questions") or ["$^"]))
         self.just_two = c(_alt(lv["just_two_words"]))
         self.alone_only = c(_alt(lv["alone_only"]) + "(?:" + _alt(age["elder_refs"]) + r")?(?:自己|自家)?一个(?:人|(?=[了啦\s"
                             + re.escape(_BREAKS) + r"]|$))")
@@ -1752,6 +1753,7 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     answers = _readings(ctx) if readings and not incomplete and len(ctx.t) <= READING_MAX_CHARS else {}
     if requested and not any(c.ex.fact == requested for c in ctx.cands if not c.weak):
         _answer(ctx, requested)
+    _drop_defined(ctx)
     _infer_self(ctx)
     result = _resolve(ctx)
     result.readings = answers
@@ -1805,6 +1807,19 @@ def _winner(ctx: _Ctx, fact: str, chosen: list) -> Extracted:
         if after and any(c.ex.end <= p for c in chosen):
             return min(after, key=lambda c: (c.ex.start, -c.ex.end)).ex
     return last(pool)
+
+
+def _drop_defined(ctx: _Ctx) -> None:
+    """"失独家庭是什么意思", "不知道什么是低保": a word asked about or not understood is no fact."""
+    pattern = ctx.lex.definition_re
+    kept = []
+    for c in ctx.cands:
+        if c.ex.fact != "subject":
+            clause = ctx.t[ctx.clause_start(c.ex.start):ctx.clause_end(c.ex.end)]
+            if pattern.search(clause):
+                continue
+        kept.append(c)
+    ctx.cands = kept
 
 
 def _resolve(ctx: _Ctx) -> ExtractionResult:
