@@ -125,7 +125,7 @@ def utterance_section(scored: dict, spoken: dict | None, n: int) -> list[str]:
 
 
 def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]:
-    from app.evaluation.personas import summary
+    from app.evaluation.personas import problems, summary
     lines = ["## 7. Issue 16's blind whole conversations (data/eval/blind16_conversations_*.yml)", "",
              f"{len(typed)} conversations written blind in the issue's classes, held with the real servers "
              f"({seconds:.0f} s, same harness as section 5; a booking-first persona also answers the request's "
@@ -156,11 +156,8 @@ def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]
     lines += ["", "### What went wrong", ""]
     for name, outcomes in (("typed", typed), ("transcribed", spoken)):
         for o in outcomes:
-            missed = [f"move 「{m}」 not answered as expected" for m, _, ok in o.expectations if not ok]
-            problems = o.wrong + missed + ([f"no results after {o.turns} turns"] if not o.reached else []) \
-                + (["no booking reference"] if o.wants_reference and not o.reference else []) + ([o.error] if o.error else [])
-            if problems:
-                lines.append(f"- [{name}] {o.id} ({o.style}): " + "；".join(problems))
+            if problems(o):
+                lines.append(f"- [{name}] {o.id} ({o.style}): " + "；".join(problems(o)))
     return lines + [""]
 
 

@@ -314,3 +314,10 @@ def summary(outcomes: list[Outcome]) -> dict:
                 "errors": sum(1 for o in group if o.error)}
     by_style = {s: stats([o for o in outcomes if o.style == s]) for s in STYLES}
     return {"styles": {k: v for k, v in by_style.items() if v}, "all": stats(outcomes)}
+
+
+def problems(o: Outcome) -> list[str]:
+    """What went wrong in one conversation, in the report's words."""
+    missed = [f"move 「{m}」 not answered as expected" for m, _, ok in o.expectations if not ok]
+    return o.wrong + missed + ([f"no results after {o.turns} turns"] if not o.reached else []) \
+        + (["no booking reference"] if o.wants_reference and not o.reference else []) + ([o.error] if o.error else [])

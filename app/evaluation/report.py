@@ -194,7 +194,7 @@ def heldout_section(number: str, path: Path, scored: dict, n_written: int, note:
 
 
 def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]:
-    from app.evaluation.personas import STYLES, summary
+    from app.evaluation.personas import STYLES, problems, summary
     t = CONVERSATION_TARGETS
     lines = ["## 5. Whole conversations (data/eval/personas.yml)", "",
              f"{len(typed)} simulated users written blind in six styles hold whole conversations with the "
@@ -238,11 +238,8 @@ def conversation_section(typed: list, spoken: list, seconds: float) -> list[str]
     lines += ["", "### What went wrong", ""]
     for name, outcomes in (("typed", typed), ("machine-transcribed", spoken)):
         for o in outcomes:
-            missed = [f"move 「{m}」 not answered as expected" for m, _, ok in o.expectations if not ok]
-            problems = o.wrong + missed + ([f"no results after {o.turns} turns"] if not o.reached else []) \
-                + ([o.error] if o.error else [])
-            if problems:
-                lines.append(f"- [{name}] {o.id}: " + "；".join(problems))
+            if problems(o):
+                lines.append(f"- [{name}] {o.id}: " + "；".join(problems(o)))
     return lines + [""]
 
 
