@@ -67,3 +67,13 @@ def test_living_said_in_a_clause_of_its_own(text, living):
 ])
 def test_household_and_care_said_plainly_or_in_suzhou_words(text, fact, value):
     assert extract(text).facts.get(fact) == value
+
+
+@pytest.mark.parametrize("text,facts", [
+    ("82 昆山", {"age": 82, "district": "昆山市"}),
+    ("女 79 吴江", {"age": 79, "district": "吴江区"}),
+    ("我七十二 住相城 有户口", {"age": 72, "district": "相城区", "hukou": True}),
+])
+def test_short_notes_and_plain_hukou(text, facts):
+    got = extract(text).facts
+    assert {k: got.get(k) for k in facts} == facts

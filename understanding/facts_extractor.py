@@ -818,7 +818,10 @@ def _shorthand_age(ctx: _Ctx):
     """Operator notes ("84/姑苏/低保/独居"): a lone 50-120 among other facts."""
     if any(c.ex.fact == "age" for c in ctx.cands):
         return
-    if len({c.ex.fact for c in ctx.cands} - {"subject"}) < 2:
+    others = len({c.ex.fact for c in ctx.cands} - {"subject"})
+    # a short note that opens with the number ("75 太仓") needs one other fact, a longer one two
+    opens = re.match(r"\s*(?:\d{2,3}|[一二三四五六七八九十]{2,4})\s+\S", ctx.t) and len(ctx.t) <= 16
+    if others < (1 if opens else 2):
         return
     for m in re.finditer(r"(?:^|(?<=[\s/|，,、;；:：]))(\d{2,3}|[一二三四五六七八九十百零]{2,5})(?=[\s/|，,、;；]|$)", ctx.t):
         v = N.parse_int(m.group(1))
