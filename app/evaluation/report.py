@@ -327,8 +327,9 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
         scored2 = score(held2, parses[len(items) + len(held):])
         extra += heldout_section("4", HELDOUT2_SET, scored2, sum(1 for h in held2 if h["style"] != "asr_generated"),
                                  HELDOUT2_NOTE, HELDOUT2_TARGETS)
+    blind_utterances = []
     if blind:
-        extra += blind16.utterance_section(
+        blind_utterances = blind16.utterance_section(
             blind16.score_utterances(blind, blind_parses[:len(blind)]),
             blind16.score_utterances(blind_spoken, blind_parses[len(blind):]) if blind_spoken else None, len(blind))
     blind_conversations = []
@@ -342,7 +343,7 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
                       "(faster-whisper, Whisper base): Traditional characters, homophones, words turned into "
                       "digits or nonsense — a floor rather than an average. `tools/speech_eval/` made it "
                       "(see its README to run it again).", ""]
-    extra += blind_conversations
+    extra += blind_utterances + blind_conversations   # sections 6 and 7, after the personas (5)
     REPORT.parent.mkdir(exist_ok=True)
     written = sum(1 for h in held if h["style"] != "asr_generated")
     REPORT.write_text(render(cv, scored, len(items), time.monotonic() - started, heldout, written, extra),
