@@ -22,3 +22,14 @@ def test_a_number_that_starts_something_else_is_not_joined(text, age):
 @pytest.mark.parametrize("text,value", [("我不是低保是那个边缘的", "低保边缘"), ("边缘户", "低保边缘")])
 def test_the_margin_said_short(text, value):
     assert extract(text).facts.get("economic_status") == value
+
+
+@pytest.mark.parametrize("text,age", [("老娘住山塘街那边,86名,一个人住", 86), ("我外婆在震泽,88轮", 88),
+                                      ("我妈住龙西新村 长桥那边82林", 82)])
+def test_an_age_heard_with_a_stray_character_by_voice_input(text, age):
+    assert extract(text).facts.get("age") == age
+
+
+@pytest.mark.parametrize("text", ["我妈住在88号楼", "我爸买了80斤米", "我妈住在3楼，房子80平"])
+def test_a_number_with_a_unit_is_no_age(text):
+    assert "age" not in extract(text).facts

@@ -830,6 +830,24 @@ def _shorthand_age(ctx: _Ctx):
             return
 
 
+# Voice input hears "八十六了" as "86名", "88輪", "82林": a number of an elder's age closing a
+# clause with one stray character that is no unit.
+_MISHEARD_AGE = re.compile(r"(?<![\d.])(\d{2,3})([\u4e00-\u9fff])(?=$|[\s,，。；;!！?？])")
+_NOT_AGE_UNIT = set("斤元块米号楼栋幢室分页期路次天年月日周岁个位万千百公里克度层户人间套张条平方级")
+_ELDER_WORD = re.compile(r"我?(?:妈|爸|母亲|父亲|奶奶|爷爷|外婆|外公|婆婆|公公|岳父|岳母|姥姥|姥爷|老娘|老爹|老爷子|"
+                         r"老太太|好婆|阿婆|太婆|老伴|老人家?)")
+
+
+def _misheard_age(ctx: _Ctx) -> None:
+    if any(c.ex.fact == "age" for c in ctx.cands) or not _ELDER_WORD.search(ctx.t):
+        return
+    for m in _MISHEARD_AGE.finditer(ctx.t):
+        value = int(m.group(1))
+        if 60 <= value <= 110 and m.group(2) not in _NOT_AGE_UNIT:
+            ctx.add("age", value, m.start(1), m.end(1), weak=True)
+            return
+
+
 def _districts(ctx: _Ctx):
     t, lex = ctx.t, ctx.lex
     # Towns, streets, communities and landmarks the lexicon does not list (gazetteer.py, with its
@@ -1734,6 +1752,7 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     _emergency(ctx)
     _whose_ages(ctx)
     _shorthand_age(ctx)
+    _misheard_age(ctx)
     ctx.cands = [c for c in ctx.cands if not _fine_taken_back(ctx, c)]
     levels = {c.ex.value for c in ctx.cands if c.ex.fact == "care_level"}
     if not levels or (levels == {CARE_LEVELS[0]} and all(c.ex.estimated for c in ctx.cands if c.ex.fact == "care_level")):
