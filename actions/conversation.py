@@ -98,7 +98,6 @@ PROBLEM_WORDING = {
 PROBLEM_FACT = {"age_out_of_range": "age", "id_number_invalid": "age", "birth_date_in_future": "age",
                 "birth_date_invalid": "age", "care_score_out_of_range": "care_level",
                 "disability_grade_invalid": "disability_grade"}
-MAX_MISSES = 3      # then the question is skipped: an elder is never stuck on one question
 MAX_ASKS = 2        # no question is asked more than twice in a row (advice and requests alike)
 REQUEST_INTENTS = set(INTENT_KIND)          # book_service, apply_waitlist, request_assessment, book_advisor
 LOOKUP_INTENTS = {"check_status", "cancel_booking"}
@@ -860,14 +859,9 @@ class Conversation:
 
     def _on_out_of_scope(self) -> None:
         if self.asked:  # no answer to the open question: it counts as not understood
-            misses = self._get("not_understood", 0) + 1
-            self._set("not_understood", misses)
-            if misses >= MAX_MISSES:
-                self._note(wording()["out_of_scope"])
-                self._skip_and_go_on()
-                return
+            self._set("not_understood", self._get("not_understood", 0) + 1)
         self._say(wording()["out_of_scope"])
-        self._resume()
+        self._resume()   # asked again at most once more (Conversation._ask), then skipped
 
     def _on_goodbye(self) -> None:
         self._set("asked_fact", None)
@@ -876,16 +870,6 @@ class Conversation:
         self._say(wording()["goodbye"].format(whom="您" if self.subject == "self" else "老人家"))
 
     def _on_not_understood(self) -> None:
-        misses = self._get("not_understood", 0) + 1
-        self._set("not_understood", misses)
+        self._set("not_understood", self._get("not_understood", 0) + 1)
         self._note(wording()["not_understood"])
-        if self.asked and misses >= MAX_MISSES:  # never stuck: skip it and go on
-            self._skip_and_go_on()
-            return
-        self._resume(prefix=False)
-
-    def _skip_and_go_on(self) -> None:
-        self._set("not_understood", 0)
-        self._skip(self.asked)
-        self._set("asked_fact", None)
-        self._progress()
+        self._resume(prefix=False)   # asked again at most once more (Conversation._ask), then skipped

@@ -22,7 +22,6 @@ from storage.operators import verified_operator
 from understanding.booking_parsing import (any_time, find_address, parse_date, parse_name, parse_phone,
                                            parse_reference, parse_service_type, parse_slot, phone_problem)
 
-from . import kb_access
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field, messages,
                               relationship_from_text, spec, store)
 from .profile import DONT_KNOW, FACTS, known_profile
