@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from policy_kb.engine import evaluate, next_fact
 from policy_kb.kb import KnowledgeBase
+from policy_kb.referrals import find_referral
 from policy_kb.search import PolicySearch
 
 from understanding.booking_parsing import parse_reference, request_kind
@@ -330,6 +331,9 @@ class Conversation:
         answered = task.read()
         if answered or problem or getattr(task, "filled_other", False):
             task.ask_next()
+        elif self._referral():
+            self._on_referral()     # "养老金今年涨多少": where to ask, then the request's question again
+            task.ask_next()
         elif self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
             self._on_ask_policy()   # "上门助洁要铜钿哇": answered, then the request's question again
             task.ask_next()
@@ -393,8 +397,18 @@ class Conversation:
             self._set("not_understood", 0)
         handler()
 
+    def _referral(self):
+        """A question this advisor does not cover (pensions, 残疾人证, another city…) or an
+        emergency: where to ask, never the nearest card (policy_kb/referrals.yml)."""
+        ref = find_referral(self.turn.text)
+        if ref is None or self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
+            return None
+        return ref if ref.urgent or ref.always or not self.search.named(self.turn.text) else None
+
     def _intent(self, answered: bool) -> str:
         turn, intent = self.turn, self.turn.intent
+        if self._referral():
+            return "referral"
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
         if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
@@ -733,6 +747,12 @@ class Conversation:
     # --- handlers, one per kind of turn ---------------------------------------------------------------------
     def _on_inform(self) -> None:
         self._progress()
+
+    def _on_referral(self) -> None:
+        ref = self._referral()
+        w = wording()["referral"]
+        self._say(w["urgent"].format(where=ref.where) if ref.urgent else w["elsewhere"].format(topic=ref.topic, where=ref.where))
+        self._resume()
 
     def _on_aside(self) -> None:
         self._resume(prefix=False)
