@@ -226,19 +226,26 @@ def find_places(text: str, context: bool = True) -> list[PlaceHit]:
 # --- sound-alikes ----------------------------------------------------------------------------
 
 # Confused initials and finals (southern Mandarin, voice input): folded to one form.
-_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"), ("f", "h"))
-_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
+INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
+FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
+# Place names also confuse f/h (湖/福): the gazetteer folds them, the normaliser's words do not.
+_PLACE_INITIALS = INITIALS + (("f", "h"),)
 
 
-def _relax(syllable: str) -> str:
-    for a, b in _INITIALS:
+def relax(syllable: str, initials=INITIALS) -> str:
+    """A tone-less syllable with its confusable initial and final folded: zhang -> zan."""
+    for a, b in initials:
         if syllable.startswith(a):
             syllable = b + syllable[len(a):]
             break
-    for a, b in _FINALS:
+    for a, b in FINALS:
         if syllable.endswith(a):
             return syllable[: -len(a)] + b
     return syllable
+
+
+def _relax(syllable: str) -> str:
+    return relax(syllable, _PLACE_INITIALS)
 
 
 @lru_cache(maxsize=20000)

@@ -499,23 +499,14 @@ def asr_corrections(text: str) -> list[Edit]:
     return [(m.start(), m.end(), res.corrections[m.group()]) for m in res.corrections_re.finditer(text)]
 
 
-# Initials and finals that voice input (and southern accents) confuse: compared as equal.
-_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("n", "l"))
-_FINALS = (("iang", "ian"), ("uang", "uan"), ("ang", "an"), ("eng", "en"), ("ing", "in"))
+# Initials and finals that voice input (and southern accents) confuse are compared as equal:
+# one table, understanding/gazetteer.py's (_relax below).
 # Characters that are never a misheard part of a name: grammar words and numerals.
 _FUNCTION_CHARS = set("的了在是有和与跟就都也还又不没我你您他她它们这那个吗呢吧啊要会能想说去来到把被给让"
                       "对从向为很太最更再才只零〇一二两三四五六七八九十百千万")
 
 
-def _relax(syllable: str) -> str:
-    for a, b in _INITIALS:
-        if syllable.startswith(a):
-            syllable = b + syllable[len(a):]
-            break
-    for a, b in _FINALS:
-        if syllable.endswith(a):
-            return syllable[: -len(a)] + b
-    return syllable
+_relax = gazetteer.relax
 
 
 @lru_cache(maxsize=20000)
