@@ -65,6 +65,9 @@ BYE_NUMBERS = {"88", "886", "8888", "88888"}   # 拜拜, typed as numbers
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
 # A person's own attributes: said of another family member, they are not the elder's.
+# A spouse or child who died: heard as a loss (wording "loss"), never read as "走了" = goodbye.
+LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|老公|老婆|儿子|女儿|闺女|孩子|独子|独生子女|囡|伲子)"
+                  r"[^，。；,;!！?？]{0,8}(?:(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早)")
 PERSONAL_FACTS = {"age", "care_level", "dementia", "disability_grade", "care_assessed"}
 GRIEF = re.compile(r"走了|走脱|去世|过世|不在了|没了|离世|病故")
 # Who the elder is, by the word the family uses: 我爸 and 父亲 are one person, 我妈 another.
@@ -334,6 +337,9 @@ class Conversation:
         elif self._referral():
             self._on_referral()     # "养老金今年涨多少": where to ask, then the request's question again
             task.ask_next()
+        elif LOSS.search(turn.text):
+            self._lead.insert(0, wording()["loss"])
+            task.ask_next()
         elif self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
             self._on_ask_policy()   # "上门助洁要铜钿哇": answered, then the request's question again
             task.ask_next()
@@ -409,6 +415,8 @@ class Conversation:
         turn, intent = self.turn, self.turn.intent
         if self._referral():
             return "referral"
+        if LOSS.search(turn.text):
+            return "loss"   # "我老伴走了" is a loss, never a goodbye
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
         if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
@@ -753,6 +761,14 @@ class Conversation:
         w = wording()["referral"]
         self._say(w["urgent"].format(where=ref.where) if ref.urgent else w["elsewhere"].format(topic=ref.topic, where=ref.where))
         self._resume()
+
+    def _on_loss(self) -> None:
+        """Heard with one kind sentence; the facts it states (失独, 独居) were taken; then on."""
+        self._lead.insert(0, wording()["loss"])
+        if self.shown is None and not self.asked:
+            self._progress()
+        else:
+            self._resume(prefix=False)
 
     def _on_aside(self) -> None:
         self._resume(prefix=False)

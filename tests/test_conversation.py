@@ -502,3 +502,25 @@ def test_stop_asking_is_no_answer_to_the_question(text):
     asked = s.slots["asked_fact"]
     reply = s.say(text, "ask_recommendation")
     assert s.slots.get(asked) in (None, "不知道") and "记下了" not in Session.text(reply)
+
+
+@pytest.mark.parametrize("text,intent", [("我老伴走了", "goodbye"), ("我就一个儿子前几年走了", "inform"),
+                                         ("老头子去年过世了，现在一个人住", "inform")])
+def test_a_loss_is_heard_never_taken_for_goodbye(text, intent):
+    s = Session()
+    s.say("我今年八十二，住在相城")
+    reply = Session.text(s.say(text, intent))
+    assert "节哀" in reply and "祝" not in reply and s.slots.get("asked_fact")   # the conversation goes on
+
+
+def test_a_lost_only_child_is_a_family_planning_special_family():
+    s = Session()
+    s.say("我今年八十二，住在相城")
+    s.say("我就一个儿子前几年走了")
+    assert s.slots["family_planning_special"] is True
+
+
+def test_a_relative_who_just_left_is_no_loss():
+    s = Session()
+    s.say("我今年八十二，住在相城")
+    assert "节哀" not in Session.text(s.say("女儿刚走了，我一个人在家", "inform"))
