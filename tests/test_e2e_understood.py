@@ -104,3 +104,12 @@ def test_an_everyday_phrase_never_wipes_the_conversation(advisor):
     assert "高龄津贴" in Chat.texts(reply)                  # nothing was lost
     wiped = chat.say("重新开始")
     assert "我们重新开始" in Chat.texts(wiped)              # an explicit restart still works
+
+
+def test_a_loss_is_heard_and_an_outside_question_is_referred(advisor):
+    chat = advisor.chat()
+    chat.say("我今年八十二，住在相城，苏州户口")
+    reply = chat.say("我老伴走了")
+    assert "节哀" in Chat.texts(reply) and "祝" not in Chat.texts(reply)
+    reply = chat.say("养老金今年涨多少")
+    assert "12333" in Chat.texts(reply) and "高龄津贴" not in Chat.texts(reply)
