@@ -326,13 +326,8 @@ class Conversation:
                 task._close()
             Lookup(self).start(intent)
             return
-        if task is None:
-            if intent in REQUEST_INTENTS:
-                BookingRequest(self).start(intent)
-                self._after_request()
-            return
         answered = task.read()
-        if answered or problem or getattr(task, "filled_other", False):
+        if answered or problem or task.filled_other:
             task.ask_next()
         elif self._referral():
             self._on_referral()     # "养老金今年涨多少": where to ask, then the request's question again
@@ -350,8 +345,8 @@ class Conversation:
         elif intent in ASIDES:
             getattr(self, f"_on_{intent}")()   # answered as anywhere, then the request's question again
             task.ask_next()
-        elif changed or (stated and not changed):
-            if stated and not changed:
+        elif stated:
+            if not changed:
                 self._note(wording()["already_noted"].format(
                     facts="，".join(describe_value(k, v) for k, v in stated.items())))
             task.ask_next()

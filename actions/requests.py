@@ -45,6 +45,8 @@ class BookingRequest:
     """The request open in the slots (booking_kind set): which field is asked, how an answer
     fills it, and what the third asking does instead of asking again."""
 
+    filled_other = False   # the last message gave fields other than the one asked
+
     def __init__(self, conv):
         self.c = conv
 
@@ -454,6 +456,8 @@ class Lookup:
     """A status check or a cancellation by reference. The conversation that filed a booking sees
     it directly; any other must first give the phone number stored on it (the same family);
     three wrong tries end the lookup."""
+
+    filled_other = False   # a lookup reads only the field it asked
 
     def __init__(self, conv):
         self.c = conv
