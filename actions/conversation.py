@@ -26,6 +26,7 @@ from policy_kb.search import PolicySearch
 from understanding.booking_parsing import parse_reference, request_kind
 
 from .booking_support import INTENT_KIND, messages as request_words
+from .household import Household, display
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, next_step_buttons, numbered,
@@ -68,8 +69,6 @@ MAX_BUTTONS = 5
 # A spouse or child who died: heard as a loss (wording "loss"), never read as "走了" = goodbye.
 LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|老公|老婆|儿子|女儿|闺女|孩子|独子|独生子女|囡|伲子)"
                   r"[^，。；,;!！?？]{0,8}(?:(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早)")
-PERSONAL_FACTS = {"age", "care_level", "dementia", "disability_grade", "care_assessed"}
-GRIEF = re.compile(r"走了|走脱|去世|过世|不在了|没了|离世|病故")
 # Who the elder is, by the word the family uses: 我爸 and 父亲 are one person, 我妈 another.
 ELDER_WORDS = {"父亲": ("我爸", "我父亲", "我老爸", "伲爷", "我爹"), "母亲": ("我妈", "我母亲", "我老妈", "伲娘", "我姆妈"),
                "奶奶": ("我奶奶", "我阿娘"), "爷爷": ("我爷爷",), "外婆": ("我外婆", "我姥姥", "我好婆"),
@@ -128,7 +127,6 @@ class Conversation:
         self.sender_id, self.metadata = sender_id, metadata or {}
         self.in_form = False        # a request is open: it asks its own next question after an aside
         self._posed = False         # a question was asked in this reply
-        self._other_said = False    # the message spoke of another family member than the elder
         self.profile = known_profile(self.slots)
         self.skipped = dont_know_facts(self.slots)
         self.reply = Reply()
@@ -138,6 +136,9 @@ class Conversation:
         self._cards = 0             # result cards in this reply
         self._repeated: list[str] = []  # known facts the message said again
         self._chat_lines: dict[str, str] = {}   # "more" (回复「更多」…), "final_word" (待核实…)
+        self.household = Household(self)
+        self.household_said = False  # several elders were named in this message
+        self.switched = False        # the user went back to an elder already known: their results again
 
     # --- slots ---------------------------------------------------------------------------------
     def _get(self, name: str, default=None):
@@ -164,6 +165,10 @@ class Conversation:
     @property
     def words(self) -> dict:
         return wording()
+
+    def who(self) -> str:
+        """The elder as the advisor names them: 您 / 老人家, or 父亲 when there are several."""
+        return display(self.household.current, self.subject) if self.household.several else who(self.subject)
 
     # --- one rule for every question: how often it was asked in a row -------------------------
     def times_asked(self, key: str) -> int:
@@ -252,6 +257,13 @@ class Conversation:
                 self._flush()
                 return self.reply
         self._take_subject()
+        self.household.take()
+        if self.switched and self._task() is None and not set(self.turn.facts) - {"subject"}:
+            # "看看我爸的": the results of the elder already known, or the question still open for them
+            self._show_results(again=True) if self.shown is not None else self._progress()
+            self._flush()
+            self._attach_payload()
+            return self.reply
         if "incomplete" in self.turn.cues and not set(self.turn.facts) - {"subject"} \
                 and self.turn.intent not in OWN_MEANING:
             # "我今年" from a slow typer: wait for the rest, the open question stays open
@@ -374,7 +386,7 @@ class Conversation:
     # --- advice ----------------------------------------------------------------------------------------
     def _respond_to_advice(self) -> None:
         stated, skipped, problem = self._read_answer()
-        stated = self._about_the_elder(stated)
+        self._name_the_elder(stated)
         problem = self.turn.problems[0] if self.turn.problems else problem
         if problem:
             self._problem(problem, stated)
@@ -416,8 +428,6 @@ class Conversation:
             return "what_if"
         if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
             return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
-        if self._other_said:
-            return "ask_policy" if self.search.named(turn.text) else "aside"
         if intent == "more" and self._get("offer_open") and CONTINUE.search(turn.text) and not MORE.search(turn.text):
             return "continue"   # "继续", "好的继续吧": the offer to answer more, not the next cards
         if intent in ("ask_policy", "more", "help", "ask_recommendation"):
@@ -463,28 +473,16 @@ class Conversation:
         runner_up = hits[1].score if len(hits) > 1 else 0
         return hits[0].score >= NAMED_SCORE or (hits[0].score >= CLEAR_SCORE and hits[0].score >= 1.25 * runner_up)
 
-    # --- whose facts: the elder's, not another family member's said later ---------------------------
-    def _about_the_elder(self, stated: dict) -> dict:
-        """Facts said about another person than the elder being advised ("老家我妈八十九了" from an
-        elder who spoke of herself, "我妈七十八了" about the mother of an elder father) are not the
-        elder's: they change nothing, and the advisor says so (one elder per conversation for now)."""
+    # --- whose facts --------------------------------------------------------------------------------
+    def _name_the_elder(self, stated: dict) -> None:
+        """The first facts name the elder looked at: 母亲 from "我妈85", 本人 from the elder's own words;
+        facts about another family member are another person of the household (actions/household.py)."""
+        if not stated or self.slots.get("elder_word") is not None:
+            return
         said = elder_word(self.turn.text)
-        if not stated:
-            return stated
-        known = self.slots.get("elder_word")
-        if known is None:
-            who_now = said or ("本人" if self.profile.get("subject") == "self" or stated.get("subject") == "self" else None)
-            if who_now:
-                self._set("elder_word", who_now)
-            return stated
-        personal = {k for k in stated if k in PERSONAL_FACTS and k in self.profile and stated[k] != self.profile[k]}
-        if said is None or said == known or not personal or GRIEF.search(self.turn.text):
-            return stated
-        # only a person's own attributes, already known and now different: household facts
-        # ("我和我爸两个人照顾她", "老伴前年走了，现在一家头") are the elder's household
-        self._note(wording()["other_person"].format(other=said, elder="您" if known == "本人" else known))
-        self._other_said = True
-        return {k: v for k, v in stated.items() if k not in personal}
+        who_now = said or ("本人" if self.profile.get("subject") == "self" or stated.get("subject") == "self" else None)
+        if who_now:
+            self._set("elder_word", who_now)
 
     # --- reading the message ------------------------------------------------------------------------
     def _take_subject(self) -> None:
@@ -561,7 +559,7 @@ class Conversation:
         self._results = None
         if corrections:
             self._note(w["corrected"].format(changes="，".join(corrections)))
-        if noted:
+        if noted and not self.household_said:   # several elders: said per person already
             self._note(w["noted"].format(facts="，".join(noted)))
         assessed = self.profile.get("care_assessed") is True
         if "care_level" in changed or "care_assessed" in changed:
@@ -690,7 +688,7 @@ class Conversation:
             self._say(w["header_none"])
         elif start == 0:
             key = "header_again" if again else "header"
-            header = w[key].format(who=who(self.subject), n_yes=n_yes, n_maybe=len(items) - n_yes)
+            header = w[key].format(who=self.who(), n_yes=n_yes, n_maybe=len(items) - n_yes)
             if not again:
                 self._chat_lines["page"] = w["header_page"].format(shown=min(PAGE, len(items)))
                 header += self._chat_lines["page"]
@@ -730,6 +728,9 @@ class Conversation:
             lines.append(w["actions_hint"] if items else "")
         if cards_left > 0:
             buttons.append((b["more"], payload("more")))
+        for label in list(self.household.others)[:2]:   # the other elders of the household, by name
+            buttons.append((wording()["household"]["see"].format(who=display(label, self.subject)),
+                            payload("inform", {"person": label})))
         buttons += next_step_buttons(items)
         if unverified:
             lines.append(w["final_word"])
@@ -746,6 +747,9 @@ class Conversation:
                               "cards": self._cards,                    # result cards in this reply
                               # lines a channel that shows every result may leave out or move
                               "lines": dict(self._chat_lines)}
+        if self.household.several:   # whose results these are; one elder keeps the single shape
+            self.reply.payload["person"] = self.household.current
+            self.reply.payload["household"] = self.household.summary()
 
     # --- handlers, one per kind of turn ---------------------------------------------------------------------
     def _on_inform(self) -> None:
@@ -867,7 +871,7 @@ class Conversation:
                 if d["before"]["priority_tier"] != d["after"]["priority_tier"] and before == after:
                     before, after = f"第{d['before']['priority_tier']}优先档", f"第{d['after']['priority_tier']}优先档"
                 lines.append(w["what_if_line"].format(name=d["name"], before=before, after=after))
-        lines.append(w["what_if_note"].format(who=who(self.subject)))
+        lines.append(w["what_if_note"].format(who=self.who()))
         self._say("\n".join(lines))
         self._resume()
 

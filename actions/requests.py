@@ -25,7 +25,7 @@ from understanding.booking_parsing import (any_time, find_address, parse_date, p
 from .booking_support import (BOOKING_SLOTS, INTENT_KIND, crash_point, describe_date, describe_field, messages,
                               relationship_from_text, spec, store)
 from .profile import DONT_KNOW, FACTS, known_profile
-from .render import fact_options, payload, question
+from .render import fact_options, payload, question, wording
 
 logger = logging.getLogger(__name__)
 ADDRESS_WORD = re.compile(r"[路街巷弄号村组幢栋楼室苑园里镇乡道区]|小区|大厦|公寓|新村|\d")
@@ -389,6 +389,8 @@ class BookingRequest:
     def summary_lines(self) -> list[str]:
         fields = spec()["fields"]
         lines = [_kind_spec(self.kind)["name"]]
+        if self.c.household.several:   # two parents in the chat: the booking says for whom
+            lines.append(wording()["household"]["for_whom"].format(who=self.c.who()))
         for field in _kind_spec(self.kind)["fields"]:
             value = self.get(field)
             if value and value != DONT_KNOW:
@@ -422,6 +424,8 @@ class BookingRequest:
         operator_id, note = (operator[0], msg["filed_by_operator"].format(name=operator[1])) if operator else (None, None)
         if operator_id:
             filed_by = "operator"
+        if c.household.several:   # staff see for which of the family's elders it was filed
+            note = "；".join(x for x in (note, wording()["household"]["for_whom"].format(who=c.household.current)) if x)
         name = slots.get("elder_name")
         time_slot = slots.get("time_slot")
         try:

@@ -32,6 +32,8 @@ class Turn:
     age_range: tuple | None = None                     # "八十出头" -> (80, 83): a vague age, never stored as age
     entities: dict = field(default_factory=dict)       # every entity by name (booking buttons …)
     place_choices: dict = field(default_factory=dict)  # "太湖边" -> {"太湖": [four districts]}: ask, never guess
+    persons: list = field(default_factory=list)        # [{label: 父亲, facts: {…}, own: bool}]: whose facts
+    confidence: float = 1.0                            # the classifier's confidence in `intent`
 
     @property
     def subject(self) -> str | None:
@@ -74,6 +76,8 @@ def turn_from_message(message: dict) -> Turn:
         age_range=_age_range(message.get("age_range")),
         entities=entities,
         place_choices=dict(message.get("place_choices") or {}),
+        persons=[p for p in message.get("persons") or [] if isinstance(p, dict)],
+        confidence=float((message.get("intent") or {}).get("confidence") or 0.0) if intent else 0.0,
     )
 
 

@@ -10,7 +10,8 @@ what the dialogue needs to read a reply in context without extracting again: "an
 ask_* …), "speaker_relation" (我妈 -> 子女) and "age_range" ([80, 83] for "八十出头": a vague
 age, never an `age` entity; null when none or when an exact age was said) and "place_choices"
 (a home named that lies in several districts, name -> districts: no `district` entity then, the
-dialogue asks; {} when none). No entity role marks an
+dialogue asks; {} when none) and "persons" (the elders the message names, each with the facts said
+of them: understanding/household.py). No entity role marks an
 estimate: Rasa's from_entity slot mappings only match entities without a role, so the
 facts whose value is a guess are listed under "estimated_facts" instead. Problems (e.g. "id_number_invalid") go to the
 message under "fact_problems". Nothing is trained or persisted: the extractor
@@ -39,6 +40,7 @@ from rasa.shared.nlu.training_data.message import Message
 
 from policy_kb import clock
 from understanding.facts_extractor import extract
+from understanding.household import read_household
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ CUES = "cues"                               # ["dont_know", "impatient"]
 SPEAKER_RELATION = "speaker_relation"       # 我妈 -> 子女: the booking's 申请人
 AGE_RANGE = "age_range"                     # "快九十了" -> [87, 89]: a vague age, inclusive, or None
 PLACE_CHOICES = "place_choices"             # "住在太湖边" -> {"太湖": ["虎丘区", "吴中区", …]}: ask, never guess
+PERSONS = "persons"                         # "我爸妈一个82一个79" -> [{label: 父亲, facts: {age: 82}, own: true}, …]
 
 
 @DefaultV1Recipe.register(
@@ -96,6 +99,8 @@ class FactExtractor(GraphComponent, EntityExtractorMixin):
             message.set(SPEAKER_RELATION, result.relation, add_to_output=True)
             message.set(AGE_RANGE, list(result.age_range) if result.age_range else None, add_to_output=True)
             message.set(PLACE_CHOICES, dict(result.place_choices), add_to_output=True)
+            message.set(PERSONS, [{"label": p.label, "facts": p.facts, "own": p.own}
+                                  for p in read_household(text, clock.today())], add_to_output=True)
         return messages
 
     def _requested(self, message: Message) -> Optional[Text]:

@@ -14,6 +14,7 @@ import pytest
 from actions.conversation import Conversation
 from actions.turn import Turn
 from understanding.facts_extractor import extract
+from understanding.household import read_household
 from policy_kb.kb import KnowledgeBase
 from policy_kb.search import PolicySearch
 
@@ -34,7 +35,8 @@ def pipeline_turn(text: str, intent: str = "inform") -> Turn:
                 hypothetical={k: r.facts[k] for k in r.hypothetical}, estimated=set(r.estimated),
                 readings=r.readings, cues=set(r.cues), problems=list(r.problems), relation=r.relation,
                 entities=dict(facts), place_choices=dict(r.place_choices or {}),
-                age_range=tuple(r.age_range) if r.age_range else None)
+                age_range=tuple(r.age_range) if r.age_range else None,
+                persons=[{"label": p.label, "facts": p.facts, "own": p.own} for p in read_household(text, TODAY)])
 
 
 class Session:
@@ -420,16 +422,23 @@ def test_a_service_asked_about_as_a_question_of_cost_is_answered_not_booked():
     assert s.slots.get("booking_kind") == "home_service"
 
 
-def test_facts_about_another_family_member_said_later_change_nothing():
+def test_another_family_member_said_later_is_a_second_person_not_an_overwrite():
     s = Session()
     s.say("我爸今年九十了住在太仓，跟我妈两个人住")
     s.say("太仓户口")
     reply = s.say("我妈也七十八了，身体也不太好")
-    assert s.slots["age"] == 90 and "母亲" in Session.text(reply) and "没听明白" not in Session.text(reply)
+    text = Session.text(reply)
+    # the mother is looked at now, the father's facts wait untouched
+    assert s.slots["elder_word"] == "母亲" and s.slots["age"] == 78
+    assert s.slots["household"]["父亲"]["facts"]["age"] == 90
+    assert "现在看母亲的情况" in text and "没听明白" not in text
+    # a spouse added without a place: the couple's home and 户口, said so
+    assert s.slots["district"] == "太仓市" and "先按和父亲一样算" in text
+    assert reply.payload["person"] == "母亲" and [p["person"] for p in reply.payload["household"]] == ["母亲", "父亲"]
     s2 = Session()
     s2.say("我今年五十八了，住在昆山，户口在河南老家")
     s2.say("然后我老家我妈八十九了她能领尊老金吗")
-    assert s2.slots["age"] == 58
+    assert s2.slots["household"]["本人"]["facts"]["age"] == 58 and s2.slots["age"] == 89
 
 
 @pytest.mark.parametrize("text,intent,policy", [

@@ -1,0 +1,232 @@
+"""Whose facts: a message about several elders, split into one set of facts per person.
+
+"我爸妈一个82一个79都住园区" -> 父亲 {age 82, district 苏州工业园区}, 母亲 {age 79, district …};
+"我爸85住姑苏，我妈80" -> each clause to the person it names; "那我妈呢 她79" -> 母亲 {age 79}.
+A clause that speaks of everyone ("都住园区", "他们都是低保户") or comes before anyone is named
+goes to every person. A person who died ("我爸前年走了") or who only looks after the elder
+("我爸在照顾她") is no elder of the household. The words live in persons.yml; the facts of each
+part come from facts_extractor, as for any message.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .facts_extractor import extract
+from .normalizer import normalize
+
+PERSONS_FILE = Path(__file__).with_name("persons.yml")
+# Facts a person has of their own: one of these makes a mention an elder of the household.
+OWN_FACTS = {"age", "care_level", "dementia", "disability_grade", "care_assessed", "medical_insured", "hukou",
+             "economic_status", "district", "family_planning_special"}
+# Facts a couple shares when the second of them is added without saying them (same home, same 户口).
+SHARED_FACTS = ("district", "hukou", "economic_status", "family_planning_special", "emergency")
+SPOUSES = [{"父亲", "母亲"}, {"爷爷", "奶奶"}, {"外公", "外婆"}, {"公公", "婆婆"}, {"岳父", "岳母"}, {"本人", "老伴"}]
+LOSS = re.compile(r"(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早")
+CARING = re.compile(r"照顾|照料|伺候|服侍|护理|陪护|看护|陪着")
+ONE_CHAR_NOT_AFTER = "姑姨舅大干后继婶伯叔阿老小亲"
+_BREAK = re.compile(r"[，。；！？,.;!?\n]+|\s+")
+_NUM = r"(\d{2,3})\s*(?:岁|周岁)?\s*(?:了|啦)?"
+# "一个82一个79", "分别是82和79", "82和79岁": ages of a pair, in the pair's order.
+PAIR_AGES = (re.compile(r"^[^，。,.\d]{0,6}?一个(?:是)?" + _NUM + r"[，, ]*(?:一个|另一个)(?:是)?" + _NUM),
+             re.compile(r"^[^，。,.\d]{0,6}?分别(?:是|为)?" + _NUM + r"\s*(?:和|跟|与|、|，|,)\s*" + _NUM),
+             re.compile(r"^\s*(?:今年|都)?(?:是)?" + r"(\d{2,3})\s*(?:岁)?\s*(?:和|跟|与|、)\s*" + _NUM))
+
+
+@dataclass
+class Person:
+    label: str                  # 父亲, 母亲, 本人, 老伴 …
+    facts: dict = field(default_factory=dict)
+    start: int = 0              # where the message first names them
+
+    @property
+    def own(self) -> bool:
+        return bool(OWN_FACTS & set(self.facts))
+
+
+@lru_cache(maxsize=1)
+def _words():
+    data = yaml.safe_load(PERSONS_FILE.read_text(encoding="utf-8"))
+    single = {w: label for label, words in data["persons"].items() for w in words}
+    pairs = {w: list(labels) for key, words in data["pairs"].items()
+             for labels in [_labels(key)] for w in words}
+    names = sorted(set(single) | set(pairs), key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(w) for w in names))
+    together = re.compile("|".join(re.escape(w) for w in sorted(data["together"], key=len, reverse=True)))
+    return single, pairs, pattern, together, data["self_words"]
+
+
+def _labels(key: str) -> tuple:
+    return tuple(key.split())
+
+
+def spouses(a: str, b: str) -> bool:
+    return {a, b} in SPOUSES
+
+
+def _mentions(text: str):
+    """(start, end, [labels]) for every person word, longest first, without overlaps."""
+    single, pairs, pattern, _, _ = _words()
+    found = []
+    for m in pattern.finditer(text):
+        w = m.group()
+        if len(w) == 1 and (m.start() and text[m.start() - 1] in ONE_CHAR_NOT_AFTER
+                            or text[m.end():m.end() + 1] in ("妈", "爸", "们")):
+            continue   # 姑妈, 大妈, 老爸 is matched whole; 爸妈 is a pair
+        found.append((m.start(), m.end(), pairs.get(w) or [single[w]], False))
+    return found
+
+
+def _self_mentions(text: str, taken: list) -> list:
+    """"我76老伴78": 我 as an elder, only beside a spouse named alone."""
+    _, _, _, _, self_words = _words()
+    if not any(labels == ["老伴"] for _, _, labels, _ in taken):
+        return []
+    spans = [(s, e) for s, e, _, _ in taken]
+    out = []
+    for m in re.finditer("|".join(map(re.escape, sorted(self_words, key=len, reverse=True))), text):
+        if any(s <= m.start() < e for s, e in spans) or text[m.end():m.end() + 1] in "们家":
+            continue
+        out.append((m.start(), m.end(), ["本人"], False))
+        break   # one 我 opens the speaker's own part
+    return out
+
+
+MALE = {"父亲", "爷爷", "外公", "公公", "岳父"}
+FEMALE = {"母亲", "奶奶", "外婆", "婆婆", "岳母"}
+_PRONOUN = re.compile(r"(我|他|她)(?=\s*(?:今年|已经|是|也|都)?\s*\d)")
+
+
+def _pronoun_mentions(text: str, taken: list) -> list:
+    """"我爸妈，他82她79", "我跟老伴 我76他78": pronouns inside a pair's words, by who they can be."""
+    out = []
+    for i, (s, e, labels, _) in enumerate(taken):
+        if len(labels) != 2:
+            continue
+        end = taken[i + 1][0] if i + 1 < len(taken) else len(text)
+        for m in _PRONOUN.finditer(text, e, end):
+            word = m.group(1)
+            if word == "我":
+                who = "本人" if "本人" in labels else None
+            else:
+                gender = MALE if word == "他" else FEMALE
+                who = next((x for x in labels if x in gender), None) or ("老伴" if "老伴" in labels else None)
+            if who:
+                out.append((m.start(), m.end(), [who], True))
+    return out
+
+
+# "我爸有残疾证二级，我妈没有": a bare yes or no after a person repeats the fact said before it.
+_SAME = re.compile(r"^\s*(?:也|同样|一样)(?:是|有|一样)?\s*$")
+_NOT = re.compile(r"^\s*(?:没有|没|不是|不|也没有|也不是)\s*$")
+
+
+def _echo(facts_before: dict, body: str) -> dict:
+    if _SAME.match(body):
+        return {k: v for k, v in facts_before.items() if k != "age"}
+    if _NOT.match(body):
+        out = {}
+        for k, v in facts_before.items():
+            if isinstance(v, bool):
+                out[k] = not v
+            elif k == "disability_grade":
+                out[k] = "none"
+        return out
+    return {}
+
+
+def _facts(text: str, today) -> dict:
+    return {k: v for k, v in extract(text, today=today).facts.items() if k != "subject"} if text.strip() else {}
+
+
+def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
+    """The elders a message speaks of, with the facts said of each. [] when it names nobody;
+    one Person when it names one (the dialogue decides whether that is a new person)."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    today = today or _dt.date.today()
+    t = normalize(text)[:2000]
+    mentions = _mentions(t)
+    mentions = sorted(mentions + _self_mentions(t, mentions))
+    mentions = sorted(mentions + _pronoun_mentions(t, mentions))
+    if not mentions:
+        return []
+    _, _, _, together, _ = _words()
+    people: dict[str, Person] = {}
+    parts: dict[str, list[str]] = {}
+    shared: list[str] = [t[:mentions[0][0]]]          # said before anyone is named: everyone's
+    gone: set[str] = set()
+    for i, (s, e, labels, pronoun) in enumerate(mentions):
+        end = mentions[i + 1][0] if i + 1 < len(mentions) else len(t)
+        body = t[e:end]
+        if pronoun:   # "他78 住相城": only the number is his; the rest is the couple's
+            m = _BREAK.search(body)
+            if m:
+                shared.append(body[m.end():])
+                body = body[:m.start()]
+        for label in labels:
+            people.setdefault(label, Person(label, start=s))
+        if len(labels) == 2:
+            for rx in PAIR_AGES:
+                m = rx.match(body)
+                if m:
+                    for label, age in zip(labels, (m.group(1), m.group(2))):
+                        parts.setdefault(label, []).append(f"今年{age}岁")
+                    body = body[m.end():]
+                    break
+            shared.append(body)    # the rest of "我爸妈…都住园区" is about both
+            continue
+        label = labels[0]
+        own, rest = _split_together(body, together)
+        clause = t[s:e] + own
+        if LOSS.search(clause):
+            gone.add(label)        # "我爸前年走了": a loss, not an elder to advise
+        parts.setdefault(label, []).append(clause)
+        shared.append(rest)
+    before: dict = {}
+    for label, person in sorted(people.items(), key=lambda kv: kv[1].start):
+        said = "，".join(parts.get(label, []))
+        person.facts = _facts(said, today)
+        spoken = said[len(next((w for w in _mention_words(said)), "")):].strip("，, ")
+        person.facts = person.facts or _echo(before, spoken)
+        before = person.facts or before
+        if CARING.search(said) and not (OWN_FACTS - {"district", "hukou"}) & set(person.facts):
+            person.facts = {}      # "我爸在照顾她": the carer, not the cared-for
+    common = _facts("，".join(x for x in shared if x.strip()), today)
+    living = [p for p in people.values() if p.label not in gone]
+    for person in living:
+        for k, v in common.items():
+            person.facts.setdefault(k, v)
+    return sorted(living, key=lambda p: p.start)
+
+
+def _mention_words(said: str):
+    m = _words()[2].match(said)
+    return [m.group()] if m else []
+
+
+def _split_together(body: str, together: re.Pattern) -> tuple[str, str]:
+    """A person's clause up to the words that speak of everyone ("我妈79都住园区" -> "79", "都住园区")."""
+    pieces = _BREAK.split(body)
+    own, rest, seen = [], [], False
+    pos = 0
+    for piece in pieces:
+        if not piece:
+            continue
+        m = together.search(piece)
+        if seen or (m and m.start() <= 2):
+            seen = True
+            rest.append(piece)
+        elif m:
+            own.append(piece[:m.start()])
+            rest.append(piece[m.start():])
+            seen = True
+        else:
+            own.append(piece)
+        pos += len(piece)
+    return "，".join(own), "，".join(rest)
