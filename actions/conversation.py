@@ -27,6 +27,7 @@ from understanding.booking_parsing import parse_reference, request_kind
 
 from .booking_support import INTENT_KIND, messages as request_words
 from .household import Household, display
+from .relevance import leads, ordered, topic_in_words, topic_of
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, next_step_buttons, numbered,
@@ -49,6 +50,8 @@ POLICY_QUESTION = re.compile(r"[吗？?呢伐哇]|什么|怎么|为什么|哪|�
 COST_OR_RIGHT = re.compile(r"要钱|收钱|收费|多少钱|几钿|要铜钿|铜钿|免费|花钱|自费|自己出钱|什么条件|符合|够不够|能不能享受|"
                            r"有没有补贴|政府.{0,4}(?:出|补|贴)|能报销|能不能申请|能申请吗|可以申请吗|好申请|好勿好|"
                            r"好不好申请|怎么评估|怎么申请|是不是要|要不要评估|能不能办|能办吗")
+# "能不能请人上门照顾": whether it can be had, a question, not yet a request in so many words.
+ASKS_WHETHER = re.compile(r"能不能|可不可以|可以不可以|有没有|能否|行不行|好不好|[吗么伐？?]\s*$")
 CONTINUE = re.compile(r"继续|接着问|问吧|你问")
 MORE = re.compile(r"更多|还有|后面|下一页|再看")
 # Words that leave a request at any of its questions, whatever the classifier made of them.
@@ -119,6 +122,12 @@ class Reply:
     restart: bool = False                          # the user confirmed: clear the conversation
 
 
+def _short_name(name: str) -> str:
+    """"高龄津贴（尊老金）" -> "尊老金": the name people say."""
+    m = re.search(r"（(.+?)）", name)
+    return m.group(1) if m else name
+
+
 class Conversation:
     def __init__(self, slots: Mapping[str, Any], turn: Turn, kb: KnowledgeBase, search: PolicySearch,
                  today: dt.date, sender_id: str = "", metadata: Mapping | None = None):
@@ -167,8 +176,8 @@ class Conversation:
         return wording()
 
     def who(self) -> str:
-        """The elder as the advisor names them: 您 / 老人家, or 父亲 when there are several."""
-        return display(self.household.current, self.subject) if self.household.several else who(self.subject)
+        """The elder as the advisor names them: 您, 父亲 (by the family's word), else 老人家."""
+        return display(self.household.current, self.subject) if self.household.current else who(self.subject)
 
     # --- one rule for every question: how often it was asked in a row -------------------------
     def times_asked(self, key: str) -> int:
@@ -257,6 +266,9 @@ class Conversation:
                 self._flush()
                 return self.reply
         self._take_subject()
+        focus = topic_in_words(self.turn.text)
+        if focus:
+            self._set("focus", focus)   # "吃不消了": the carer's relief first, now and later
         self.household.take()
         if self.switched and self._task() is None and not set(self.turn.facts) - {"subject"}:
             # "看看我爸的": the results of the elder already known, or the question still open for them
@@ -279,7 +291,7 @@ class Conversation:
             self.turn.intent = "ask_policy"
         wish = request_kind(self.turn.text)
         if task is None and wish and self.turn.intent not in REQUEST_INTENTS | LOOKUP_INTENTS \
-                and not COST_OR_RIGHT.search(self.turn.text):
+                and not COST_OR_RIGHT.search(self.turn.text) and not ASKS_WHETHER.search(self.turn.text):
             self.turn.intent = wish   # "帮我妈约一下上门助洁明天上午地址是…": a request in so many words
         if self.turn.intent in LOOKUP_INTENTS and not parse_reference(self.turn.text) \
                 and not LOOKUP_WORDS.search(self.turn.text) and not (task and (self.slots.get("task_field") or "").startswith("lookup")):
@@ -604,8 +616,6 @@ class Conversation:
         facts = {f for r in results for f in r.missing if f not in self.skipped}
         return len(results), facts
 
-    def _next_question(self) -> str | None:
-        return next_fact(self.kb, self.results(), exclude=self.skipped | {"subject"})
 
     def _progress(self) -> None:
         """After an answer: ask the next basic, show the first results, or say what changed."""
@@ -644,6 +654,9 @@ class Conversation:
             return
         times = self.pose(f"fact:{fact}")
         text = prefix + question(fact, self.subject)
+        label = self.household.current
+        if label and label != "本人" and self.subject != "self":
+            text = text.replace("老人家", display(label, self.subject))   # "父亲有苏州户口吗？"
         if times >= MAX_ASKS or self._get("not_understood", 0) >= 2:
             text += wording()["skip_hint"]
         self._say(text, fact_options(fact))
@@ -679,22 +692,57 @@ class Conversation:
     def _statuses(self) -> dict:
         return {r.id: r.status for r in self.results()}
 
+    def items(self) -> list[dict]:
+        """The results a family can act on, those that matter most for what they said first. The
+        first policies of what they care about are listed even when one answer is still missing
+        ("长期护理保险：还要知道医保"), so 长护险 is never hidden behind the health check."""
+        topic = self.topic()
+        items = recommended(self.results())
+        if topic:
+            items += [r.to_dict() for r in self.results() if r.status == "unknown" and r.id in topic.policies[:3]
+                      and r.missing and not set(r.missing) & self.skipped]
+        return ordered(items, topic)
+
+    def _next_question(self) -> str | None:
+        """The question that decides the most; first one that decides what the family cares about."""
+        topic = self.topic()
+        if topic:
+            for r in self.results():
+                if r.status == "unknown" and r.id in topic.policies[:3]:
+                    missing = [f for f in r.missing if f not in self.skipped and f != "subject"]
+                    if missing:
+                        return min(missing, key=lambda f: FACTS[f].ask_order)
+        return next_fact(self.kb, self.results(), exclude=self.skipped | {"subject"})
+
+    def topic(self):
+        return topic_of(self.turn.text, self.slots.get("focus"), self.engine_profile())
+
+    def _counts(self, items: list[dict]) -> str:
+        w = wording()
+        n_yes = sum(1 for i in items if i["status"] == "eligible")
+        n_maybe = sum(1 for i in items if i["status"] == "possible")
+        key = "header_counts_both" if n_yes and n_maybe else ("header_counts_yes" if n_yes else "header_counts_maybe")
+        return w[key].format(n_yes=n_yes, n_maybe=n_maybe)
+
     def _show_results(self, again: bool = False, start: int = 0) -> None:
         w = wording()
-        items = recommended(self.results())
+        items = self.items()
         self.reply.payload = {}
-        n_yes = sum(1 for i in items if i["status"] == "eligible")
         if not items:
             self._say(w["header_none"])
         elif start == 0:
             key = "header_again" if again else "header"
-            header = w[key].format(who=self.who(), n_yes=n_yes, n_maybe=len(items) - n_yes)
-            if not again:
-                self._chat_lines["page"] = w["header_page"].format(shown=min(PAGE, len(items)))
-                header += self._chat_lines["page"]
+            header = w[key].format(who=self.who(), counts=self._counts(items))
             said = any(w["care_estimate"].format(care_level=self.profile.get("care_level")) == line for line in self._lead)
             if self._get("care_estimated") and "care_level" in self.profile and not said:
                 header += w["estimate_note"]
+            topic = self.topic()
+            if leads(items, topic):   # "老人需要人照顾，先看照护方面的："
+                self._chat_lines["page"] = topic.why
+            elif len(items) > PAGE:
+                self._chat_lines["page"] = w["header_page"].format(shown=PAGE)
+            if self._chat_lines.get("page"):
+                header += "\n" + self._chat_lines["page"]
             self._say(header)
         page = items[start:start + PAGE]
         for offset, item in enumerate(page):
@@ -709,12 +757,13 @@ class Conversation:
 
     def _cards_left(self) -> int:
         """Result cards not yet shown: "更多" stays on offer after an answer or an aside."""
-        return max(0, len(recommended(self.results())) - int(self._get("shown_count", 0)))
+        return max(0, len(self.items()) - int(self._get("shown_count", 0)))
 
     def _footer(self, cards_left: int, unverified: bool = False) -> None:
-        """What else there is: more cards, the questions that would decide the rest, next steps."""
+        """What else there is: more results, the questions that would decide the rest, next steps;
+        the 待核实 caveat once per conversation."""
         w, b = wording(), wording()["buttons"]
-        items = recommended(self.results())
+        items = self.items()
         lines, buttons = [], []
         open_results, open_facts = self._open()
         offer = open_results > 0 and bool(open_facts)
@@ -722,19 +771,20 @@ class Conversation:
             lines.append(w["more_left"].format(n=cards_left))
             self._chat_lines["more"] = lines[-1]
         if offer:
-            lines.append(offer_text(open_results, len(open_facts)))
+            lines.append(offer_text(open_results, open_facts))
             buttons.append((b["continue"], payload("affirm")))
-        else:
-            lines.append(w["actions_hint"] if items else "")
+        elif items:
+            lines.append(w["actions_hint"].format(example=_short_name(items[0]["name"])))
         if cards_left > 0:
             buttons.append((b["more"], payload("more")))
         for label in list(self.household.others)[:2]:   # the other elders of the household, by name
             buttons.append((wording()["household"]["see"].format(who=display(label, self.subject)),
                             payload("inform", {"person": label})))
         buttons += next_step_buttons(items)
-        if unverified:
+        if unverified and not self.slots.get("caveat_said"):
             lines.append(w["final_word"])
             self._chat_lines["final_word"] = lines[-1]
+            self._set("caveat_said", True)
         self._set("offer_open", offer)
         self._say("\n".join(line for line in lines if line), buttons[:MAX_BUTTONS])
 
@@ -807,7 +857,7 @@ class Conversation:
         self._set("offer_open", False)
         self._set("continuing", False)
         self._set("asked_fact", None)
-        items = recommended(self.results())
+        items = self.items()
         self._say(wording()["offer_closed"], next_step_buttons(items))
 
     def _on_ask_policy(self) -> None:
@@ -818,7 +868,7 @@ class Conversation:
         if policy_id not in self.kb.by_id:
             policy_id = self._policy_named()
         if policy_id is None:
-            items = recommended(self.results())
+            items = self.items()
             if aspect and items:
                 self._say(w["policy_which"], [(i["name"], payload("ask_policy", {"policy": i["id"], "aspect": aspect}))
                                               for i in items[:MAX_BUTTONS]])
@@ -831,8 +881,9 @@ class Conversation:
         lines = answer_lines(policy, result, aspect, self.subject, bool(set(self.profile) - {"subject"}),
                              today=self.today)
         self._say("\n".join(lines))
-        if not policy.verified:
+        if not policy.verified and not self.slots.get("caveat_said"):   # once per conversation
             self._say(w["final_word"])
+            self._set("caveat_said", True)
         self._set("last_policy", policy_id)
         self._resume()
 

@@ -60,15 +60,34 @@ def recommended(results) -> list[dict]:
     return [r.to_dict() for r in results if r.status in ("eligible", "possible")]
 
 
+REASON_CHARS = 40   # a result is one line: the one reason that decided it, cut at a clause
+
+
+def deciding_reason(result: dict) -> str:
+    """What decided the result: for "可能可以" the open condition (said last), else the first."""
+    reasons = result.get("reasons") or []
+    if result["status"] == "possible":
+        reason = reasons[-1] if reasons else (result.get("next_step") or "")
+    else:
+        reason = reasons[0] if reasons else ""
+    if len(reason) > REASON_CHARS:
+        cut = max(reason.rfind(p, 0, REASON_CHARS) for p in "，；：")
+        reason = reason[:cut] if cut > 10 else reason[:REASON_CHARS] + "…"
+    return reason
+
+
 def card(index: int, result: dict) -> str:
+    """One line per result: name, status, the one reason; how to apply is asked for by name."""
     w = wording()
-    reason = "；".join(result["reasons"][-3:]) or result["summary"]  # the deciding reasons come last
-    text = w["card"].format(index=index, name=result["name"], status=status_word(result["status"]),
-                            reason=reason, where=result["apply"]["where"],
-                            unverified="" if result["verified"] else w["card_unverified"])
-    if result["status"] == "possible" and result.get("next_step"):
-        text += w["card_next_step"].format(next_step=result["next_step"])
-    return text
+    if result["status"] == "unknown":   # what is still missing, in plain words
+        missing = "、".join(FACTS[f].label for f in result.get("missing") or [] if f in FACTS)
+        return w["card_unknown"].format(name=result["name"], missing=missing)
+    reason = deciding_reason(result)
+    if not result["verified"]:
+        reason = reason.replace(w["card_unverified"], "")   # said once, after the status
+    return w["card"].format(name=result["name"], status=status_word(result["status"]),
+                            unverified="" if result["verified"] else w["card_unverified"],
+                            reason=w["card_reason"].format(reason=reason) if reason else "")
 
 
 def next_step_buttons(items: list[dict]) -> list[tuple[str, str]]:
@@ -83,11 +102,12 @@ def next_step_buttons(items: list[dict]) -> list[tuple[str, str]]:
     return steps + [(b["home_service"], payload("book_service")), (b["advisor"], payload("book_advisor"))]
 
 
-def offer_text(open_results: int, open_facts: int) -> str:
+def offer_text(open_results: int, open_facts) -> str:
+    """The questions that would decide the rest, named in plain words (身体情况、家庭经济状况)."""
     w = wording()
-    questions = (w["offer_questions_few"].format(n=open_facts) if open_facts <= 3
-                 else w["offer_questions_many"])
-    return w["offer"].format(n=open_results, questions=questions)
+    facts = sorted(open_facts, key=lambda f: FACTS[f].ask_order)
+    what = "、".join(FACTS[f].label for f in facts[:3]) + (w["offer_what_more"] if len(facts) > 3 else "")
+    return w["offer"].format(n=open_results, what=what)
 
 
 def change_lines(before: dict, results) -> list[str]:

@@ -117,8 +117,8 @@ def test_a_whole_call_to_a_booking_reference(page, running):
 
     # operator shorthand: the results come at once, the profile fills in, nothing is read from chat bubbles
     say(page, "83 昆山 本地 独居 半失能")
-    assert "有 " in read_out(page) and "项可以享受" in read_out(page)
-    assert "更多" not in read_out(page) and "先看前" not in read_out(page)
+    assert "按" in read_out(page) and "项可以享受" in read_out(page)
+    assert "更多" not in read_out(page) and "先看最要紧的" not in read_out(page)
     assert page.inner_text("#instruction").startswith("请把右边「可以办的」逐项读给来电人听")
     profile = page.inner_text("#profile")
     assert "83岁" in profile and "昆山" in profile and "一个人住" in profile
