@@ -26,6 +26,7 @@ from policy_kb.search import PolicySearch
 from understanding.booking_parsing import parse_reference, request_kind
 
 from .booking_support import INTENT_KIND, messages as request_words
+from .hardship import hardship_in, hardship_lines
 from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
 from .policy_answers import answer_lines, aspect_of
@@ -104,6 +105,8 @@ PROBLEM_WORDING = {
 PROBLEM_FACT = {"age_out_of_range": "age", "id_number_invalid": "age", "birth_date_in_future": "age",
                 "birth_date_invalid": "age", "care_score_out_of_range": "care_level",
                 "disability_grade_invalid": "disability_grade"}
+EVERYONE_AGE = 65          # "what applies to everyone": an elder of 65 anywhere in Suzhou, nothing else known
+BASICS_DISTRICT_ANY = "姑苏区"   # any district does: these results do not depend on which
 MAX_ASKS = 2        # no question is asked more than twice in a row (advice and requests alike)
 REQUEST_INTENTS = set(INTENT_KIND)          # book_service, apply_waitlist, request_assessment, book_advisor
 LOOKUP_INTENTS = {"check_status", "cancel_booking"}
@@ -436,6 +439,8 @@ class Conversation:
             return "referral"
         if LOSS.search(turn.text):
             return "loss"   # "我老伴走了" is a loss, never a goodbye
+        if hardship_in(turn.text):
+            return "hardship"   # "照顾我妈我快吃不消了": heard, and the help that fits
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
         if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
@@ -819,6 +824,18 @@ class Conversation:
         else:
             self._resume(prefix=False)
 
+    def _on_hardship(self) -> None:
+        """One kind sentence and the help that fits, then on: the results put that help first."""
+        self._lead[:0] = hardship_lines(hardship_in(self.turn.text), self.engine_profile())
+        if self.shown is not None and self._profile_changed:
+            self._progress()
+        elif self.shown is not None:
+            self._show_results(again=True)
+        elif self.asked:
+            self._resume(prefix=False)
+        else:
+            self._progress()
+
     def _on_aside(self) -> None:
         self._resume(prefix=False)
 
@@ -827,11 +844,29 @@ class Conversation:
         self._resume(prefix=False)
 
     def _on_ask_recommendation(self) -> None:
-        """"直接告诉我", "先看结果", "不知道了": the results now, with whatever is known."""
-        if not set(self.profile) - {"subject"} and self.shown is None:
-            self._ask(self._next_basic() or BASICS[0])
+        """"直接告诉我", "先看结果", "不知道了": the results now, with whatever is known. With nothing
+        known: why two facts are needed, what every elder in Suzhou can use, and the one question."""
+        if not set(self.engine_profile()) - {"subject"} and self.shown is None:
+            self._for_everyone()
             return
         self._show_results(again=self.shown is not None)
+
+    def _for_everyone(self) -> None:
+        w = wording()["for_everyone"]
+        times = self.times_asked(f"fact:{self._next_basic() or BASICS[0]}")
+        if times:   # said a turn ago: not the list again; a third time the question is skipped
+            if times < MAX_ASKS:
+                self._say(w["again"])
+            self._ask(self._next_basic() or BASICS[0])
+            return
+        general = evaluate(self.kb, {"age": EVERYONE_AGE, "district": BASICS_DISTRICT_ANY}, self.today)
+        lines = []
+        for r in general:
+            if r.status == "eligible":
+                said = next((m.group() for x in r.reasons for m in [re.search(r"满\d+岁", x)] if m), "")
+                lines.append(w["line"].format(name=r.name, condition=f"（{said}）" if said else ""))
+        self._say("\n".join([w["why"]] + lines[:4]))
+        self._ask(self._next_basic() or BASICS[0], prefix=w["then"])
 
     def _on_more(self) -> None:
         if self.shown is None:
