@@ -24,6 +24,7 @@ from policy_kb.referrals import find_referral
 from policy_kb.search import PolicySearch
 
 from understanding.booking_parsing import parse_reference, request_kind
+from understanding.choices import choice_number
 
 from .booking_support import INTENT_KIND, messages as request_words
 from .hardship import hardship_in, hardship_lines
@@ -31,7 +32,7 @@ from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
-from .render import (PAGE, card, change_lines, describe_value, fact_options, next_step_buttons, numbered,
+from .render import (PAGE, card, change_lines, describe_value, fact_options, menu_numbers, next_step_buttons, numbered,
                      offer_text, payload, question, recommended, status_word, who, wording)
 from .turn import Turn
 
@@ -108,6 +109,8 @@ PROBLEM_FACT = {"age_out_of_range": "age", "id_number_invalid": "age", "birth_da
 EVERYONE_AGE = 65          # "what applies to everyone": an elder of 65 anywhere in Suzhou, nothing else known
 BASICS_DISTRICT_ANY = "姑苏区"   # any district does: these results do not depend on which
 MAX_ASKS = 2        # no question is asked more than twice in a row (advice and requests alike)
+TYPED_REQUEST_BUTTON = {"book_service": "home_service", "apply_waitlist": "waitlist",
+                        "request_assessment": "assessment", "book_advisor": "advisor"}
 REQUEST_INTENTS = set(INTENT_KIND)          # book_service, apply_waitlist, request_assessment, book_advisor
 LOOKUP_INTENTS = {"check_status", "cancel_booking"}
 # Inside a request: turns answered by the advisor's own handlers, then the request's question again.
@@ -182,6 +185,14 @@ class Conversation:
         """The elder as the advisor names them: 您, 父亲 (by the family's word), else 老人家."""
         return display(self.household.current, self.subject) if self.household.current else who(self.subject)
 
+    def fact_question(self, fact: str) -> str:
+        """The question about a fact, naming the elder by the family's word ("父亲有苏州户口吗？")."""
+        text = question(fact, self.subject)
+        label = self.household.current
+        if label and label != "本人" and self.subject != "self":
+            text = text.replace("老人家", display(label, self.subject))
+        return text
+
     # --- one rule for every question: how often it was asked in a row -------------------------
     def times_asked(self, key: str) -> int:
         """How many times in a row the question `key` ("fact:age", "request:phone") was asked."""
@@ -200,13 +211,16 @@ class Conversation:
         if text:
             self._lead.append(text)
 
-    def _say(self, text: str = "", buttons=()) -> None:
+    def _say(self, text: str = "", buttons=(), menu: bool = False) -> None:
+        """One bubble. A `menu` (what to do with the results) keeps the numbers it had on screen."""
         text = "\n".join(self._lead + ([text] if text else []))
         self._lead = []
         if text or buttons:  # never an empty bubble
             message = {"text": text}
             if buttons:
-                message["buttons"] = numbered(buttons)
+                message["buttons"] = numbered(buttons, keep=self.slots.get("menu") if menu else None)
+                if menu:
+                    self._set("menu", menu_numbers(message["buttons"]))
             self.reply.messages.append(message)
 
     def _flush(self) -> None:
@@ -287,6 +301,8 @@ class Conversation:
             self._set("pending_fact", next((f for f, p in FRAGMENT_FACT if p.search(self.turn.text)), None))
             return self.reply
         task = self._task()
+        if self._typed_choice_confirmed(task):
+            return self.reply
         if task is None and self.turn.intent in REQUEST_INTENTS and COST_OR_RIGHT.search(self.turn.text):
             # "想叫人上门帮洗澡，要钱吗", "长护险好勿好申请": a question about it, not yet a request
             named = self.search.named(self.turn.text)
@@ -310,6 +326,31 @@ class Conversation:
         if self._profile_changed or self.reply.payload is not None:
             self._attach_payload()
         return self.reply
+
+    # --- a number typed from a menu: a request it would start is confirmed first -------------------------
+    def _typed_choice_confirmed(self, task) -> bool:
+        """True when this turn was only the confirmation question ("您回复的「3」是「申请公办养老院轮候」…")."""
+        pending = self.slots.get("pending_choice")
+        if pending:
+            self._set("pending_choice", None)
+            if self.turn.intent in (pending, "affirm"):
+                self.turn.intent = pending   # "是" / "1" / the button: the request starts
+                return False
+            if self.turn.intent == "deny":
+                self._note(wording()["typed_choice"]["declined"])
+                self._resume(prefix=False)
+                self._flush()
+                return True
+        typed = str(self.metadata.get("typed_choice") or "")
+        if task is not None or self.turn.intent not in REQUEST_INTENTS or choice_number(typed) is None:
+            return False
+        w = wording()["typed_choice"]
+        name = wording()["buttons"][TYPED_REQUEST_BUTTON[self.turn.intent]]
+        self._say(w["ask"].format(typed=typed.strip(), name=name),
+                  [(w["yes_button"], payload(self.turn.intent)), (w["no_button"], payload("deny"))])
+        self._set("pending_choice", self.turn.intent)
+        self._posed = True
+        return True
 
     # --- requests: tasks this one decision advances ------------------------------------------------------
     def _task(self):
@@ -453,6 +494,9 @@ class Conversation:
             return "ask_recommendation"
         if answered:
             return "inform"
+        number = choice_number(turn.text)
+        if number is not None and number < MIN_BARE_AGE and not turn.facts:
+            return "gone_number"   # "2" when the menu on screen has no 2 (any more)
         if intent in ("nlu_fallback", "inform", "out_of_scope", None) and self._asks_about_a_policy():
             return "ask_policy"  # "谁能先排上养老院？…" with the classifier unsure: a policy is named
         if intent in ("affirm", "deny") and self._get("offer_open"):
@@ -658,10 +702,7 @@ class Conversation:
             self._progress()
             return
         times = self.pose(f"fact:{fact}")
-        text = prefix + question(fact, self.subject)
-        label = self.household.current
-        if label and label != "本人" and self.subject != "self":
-            text = text.replace("老人家", display(label, self.subject))   # "父亲有苏州户口吗？"
+        text = prefix + self.fact_question(fact)
         if times >= MAX_ASKS or self._get("not_understood", 0) >= 2:
             text += wording()["skip_hint"]
         self._say(text, fact_options(fact))
@@ -791,7 +832,7 @@ class Conversation:
             self._chat_lines["final_word"] = lines[-1]
             self._set("caveat_said", True)
         self._set("offer_open", offer)
-        self._say("\n".join(line for line in lines if line), buttons[:MAX_BUTTONS])
+        self._say("\n".join(line for line in lines if line), buttons[:MAX_BUTTONS], menu=True)
 
     def _attach_payload(self) -> None:
         """The channel contract: the current profile and every result, whenever they changed."""
@@ -835,6 +876,10 @@ class Conversation:
             self._resume(prefix=False)
         else:
             self._progress()
+
+    def _on_gone_number(self) -> None:
+        self._note(wording()["number_gone"].format(n=choice_number(self.turn.text)))
+        self._resume(prefix=False)
 
     def _on_aside(self) -> None:
         self._resume(prefix=False)
@@ -893,7 +938,7 @@ class Conversation:
         self._set("continuing", False)
         self._set("asked_fact", None)
         items = self.items()
-        self._say(wording()["offer_closed"], next_step_buttons(items))
+        self._say(wording()["offer_closed"], next_step_buttons(items), menu=True)
 
     def _on_ask_policy(self) -> None:
         turn, w = self.turn, wording()

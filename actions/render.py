@@ -31,9 +31,28 @@ def payload(intent: str, entities: dict | None = None) -> str:
     return f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
 
 
-def numbered(titles_payloads) -> list[dict]:
-    """Buttons whose titles carry their number, so typing "2" works on any channel."""
-    return [{"title": f"{i}. {title}", "payload": p} for i, (title, p) in enumerate(titles_payloads, 1)]
+def numbered(titles_payloads, keep: dict | None = None) -> list[dict]:
+    """Buttons whose titles carry their number, so typing "2" works on any channel. With `keep`
+    (payload -> number of the menu shown before), an item keeps its number and a new one takes
+    the next free number: nothing shifts under a user who types what they saw."""
+    if not keep:
+        return [{"title": f"{i}. {title}", "payload": p} for i, (title, p) in enumerate(titles_payloads, 1)]
+    taken = {keep[p] for _, p in titles_payloads if p in keep}
+    numbers, free = [], 1
+    for _, p in titles_payloads:
+        if p in keep:
+            numbers.append(keep[p])
+            continue
+        while free in taken:
+            free += 1
+        numbers.append(free)
+        taken.add(free)
+    buttons = [{"title": f"{n}. {title}", "payload": p} for n, (title, p) in zip(numbers, titles_payloads)]
+    return sorted(buttons, key=lambda b: int(b["title"].split(".")[0]))
+
+
+def menu_numbers(buttons: list[dict]) -> dict:
+    return {b["payload"]: int(b["title"].split(".")[0]) for b in buttons}
 
 
 def question(fact: str, subject) -> str:

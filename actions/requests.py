@@ -361,7 +361,7 @@ class BookingRequest:
             c._note(msg["not_understood"])
         if field in FACTS:   # a waiting-list fact the priority tier depends on: the advisor's question
             c._set("asked_fact", field)
-            c._say(question(field, c.subject) + hint, fact_options(field))
+            c._say(c.fact_question(field) + hint, fact_options(field))
             return
         c._set("asked_fact", None)
         if field == "booking_confirmed":

@@ -28,5 +28,5 @@ class ActionRestart(Action):
         w = wording()["restart_confirm"]
         kept = "，".join(describe_value(k, v) for k, v in profile.items())
         dispatcher.utter_message(text=w["ask"].format(facts=kept or w["a_request"]),
-                                 buttons=numbered([(w["yes"], "/restart"), (w["no"], "/deny")]))
+                                 buttons=numbered([(w["yes_button"], "/restart"), (w["no_button"], "/deny")]))
         return [SlotSet("restart_asked", True)]   # a plain 是/不是 next answers it (actions/conversation.py)

@@ -38,8 +38,15 @@ def may_name_a_button(text: str) -> bool:
 
 
 def resolve_typed(text: str, events: Iterable) -> str:
-    """A typed number or a button's own words stand for its payload; anything else is unchanged."""
+    """A typed number or a button's own words stand for its payload; anything else is unchanged.
+    The number is the one printed on the button ("3. 申请公办养老院轮候"): a menu keeps its numbers
+    while it stays on screen, so after "更多" is gone "3" still means the same item."""
     buttons = _buttons(events)
+    number = choice_number(text)
+    printed = {int(m.group(1)): b.get("payload", "") for b in buttons
+               for m in [re.match(r"^\s*(\d+)\.", b.get("title", ""))] if m}
+    if number is not None and printed:
+        return printed.get(number, text)
     resolved = resolve(text, [b.get("payload", "") for b in buttons])
     if resolved != text:
         return resolved

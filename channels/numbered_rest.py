@@ -73,11 +73,14 @@ class NumberedRestInput(RestInput):
                 engine = getattr(sql_tracker_store(request), "engine", None)
                 if engine is not None:
                     await asyncio.to_thread(_ping, engine)
+                metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
                 if may_name_a_button(text):   # "2" or "确认提交": the button of the last reply
                     tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
-                    text = resolve_typed(text, tracker.events if tracker else [])
+                    typed, text = text, resolve_typed(text, tracker.events if tracker else [])
+                    if text != typed:   # typed, not tapped: a request it starts is confirmed first
+                        metadata = {**(metadata or {}), "typed_choice": typed}
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(),
-                                                 metadata=body.get("metadata")))
+                                                 metadata=metadata))
             except Exception as exc:  # never a stack trace to an elder; no message text in the log
                 apology = outage_message(exc)
                 if apology:

@@ -47,12 +47,14 @@ class Session:
         self.replies: list = []
 
     def say(self, text: str, intent: str = "inform"):
-        if text.isdigit() and self.buttons and int(text) <= len(self.buttons):
-            text = self.buttons[int(text) - 1]  # what the channel does with a typed number
+        metadata = {}
+        if text.isdigit() and int(text) in self.buttons:
+            # what the channel does with a typed number: the button printed with it
+            text, metadata = self.buttons[int(text)], {"typed_choice": text}
         reply = Conversation(self.slots, pipeline_turn(text, intent), KB, SEARCH, TODAY,
-                             sender_id=self.sender).respond()
+                             sender_id=self.sender, metadata=metadata).respond()
         self.slots.update(reply.slots)
-        self.buttons = [b["payload"] for m in reply.messages for b in m.get("buttons", [])]
+        self.buttons = {int(b["title"].split(".")[0]): b["payload"] for m in reply.messages for b in m.get("buttons", [])}
         self.replies.append(reply)
         return reply
 
@@ -370,7 +372,7 @@ def test_a_place_two_districts_share_is_asked_never_guessed():
     reply = s.say("我妈82岁住在太湖边上")
     assert s.slots.get("district") is None and s.slots["asked_fact"] == "district"
     assert "吴中区" in Session.text(reply) and "吴江区" in Session.text(reply)
-    assert any("吴中区" in b for b in s.buttons)
+    assert any("吴中区" in b for b in s.buttons.values())
     s.say("2")                                             # a number picks one of the districts named
     assert s.slots["district"] == "吴中区"
 
