@@ -39,6 +39,20 @@ def send(dispatcher: CollectingDispatcher, reply) -> list:
     return [SlotSet(name, value) for name, value in reply.slots.items()]
 
 
+def carry_on(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
+    """A restart, goodbye or deletion the classifier only guessed: the advisor answers the message
+    as anything else, and nothing is lost."""
+    try:
+        conversation = conversation_for(tracker)
+        conversation.turn.intent = "nlu_fallback"
+        reply = conversation.respond()
+    except Exception:
+        logger.exception("the advisor failed on one turn")
+        dispatcher.utter_message(text=wording()["sorry"])
+        return []
+    return send(dispatcher, reply)
+
+
 class ActionAdvisor(Action):
     def name(self) -> str:
         return "action_advisor"

@@ -27,6 +27,7 @@ from understanding.booking_parsing import parse_reference, request_kind
 from understanding.choices import choice_number
 
 from .booking_support import INTENT_KIND, messages as request_words
+from .guards import ALREADY_SAID, EXPLICIT_BYE, sure
 from .hardship import hardship_in, hardship_lines
 from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
@@ -397,6 +398,9 @@ class Conversation:
         answered = task.read()
         if answered or problem or task.filled_other:
             task.ask_next()
+        elif ALREADY_SAID.search(turn.text):
+            self._note(wording()["already_said"]["request"])   # "电话刚才说了呀": not caught, asked once more
+            task.ask_next()
         elif self._referral():
             self._on_referral()     # "养老金今年涨多少": where to ask, then the request's question again
             task.ask_next()
@@ -482,6 +486,13 @@ class Conversation:
             return "loss"   # "我老伴走了" is a loss, never a goodbye
         if hardship_in(turn.text):
             return "hardship"   # "照顾我妈我快吃不消了": heard, and the help that fits
+        if ALREADY_SAID.search(turn.text) and not answered:
+            return "already_said"   # "刚才说过了": what was recorded, and only what is missing
+        if EXPLICIT_BYE.search(turn.text) and not answered and not turn.facts and not QUESTION_WORDS.search(turn.text) \
+                and intent in ("goodbye", "thank", "affirm", "deny", "nlu_fallback", "out_of_scope", "inform", None):
+            return "goodbye"   # "好的谢谢你没别的了": a goodbye in so many words
+        if intent == "goodbye" and not sure(turn, EXPLICIT_BYE):
+            intent = "thank" if "谢" in turn.text else "nlu_fallback"   # a guessed goodbye ends nothing
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
         if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
@@ -876,6 +887,16 @@ class Conversation:
             self._resume(prefix=False)
         else:
             self._progress()
+
+    def _on_already_said(self) -> None:
+        w = wording()["already_said"]
+        known = [describe_value(k, v) for k, v in self.profile.items() if k != "subject"]
+        self._note(w["recorded"].format(facts="，".join(known)) if known else w["nothing"])
+        if self.asked:
+            self._note(w["missing"].format(label=FACTS[self.asked].label))
+            self._ask(self.asked)
+        else:
+            self._resume(prefix=False)
 
     def _on_gone_number(self) -> None:
         self._note(wording()["number_gone"].format(n=choice_number(self.turn.text)))

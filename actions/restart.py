@@ -1,18 +1,19 @@
 """Overrides Rasa's default action_restart: nothing is wiped on a guess.
 
 The classifier may take an everyday phrase ("刚才说过了", "电话刚才说了呀") for a restart. Only an
-explicit phrase ("重新开始", /restart, the confirmation button) clears the conversation; anything
-else is asked first, with what would be lost, and "不是" keeps everything.
+explicit phrase ("重新开始", /restart, the confirmation button) clears the conversation; a guess
+below the sure confidence, or a complaint about being asked again, is answered by the advisor as
+any other message; a sure guess is asked first, with what would be lost, and "不是" keeps everything.
 """
-import re
-
 from rasa_sdk import Action
 from rasa_sdk.events import Restarted, SlotSet
 
 from .profile import known_profile
 from .render import describe_value, numbered, wording
 
-EXPLICIT = re.compile(r"^/restart|重新开始|从头开始|从头来|重新来|重来一遍|清空|全部重新|换一位老人|换个老人")
+from .advisor import carry_on
+from .guards import ALREADY_SAID, EXPLICIT_RESTART as EXPLICIT, sure_confidence
+from .turn import latest_turn
 
 
 class ActionRestart(Action):
@@ -22,6 +23,8 @@ class ActionRestart(Action):
     async def run(self, dispatcher, tracker, domain):
         text = (tracker.latest_message or {}).get("text") or ""
         profile = {k: v for k, v in known_profile(tracker.slots).items() if k != "subject"}
+        if not EXPLICIT.search(text) and (ALREADY_SAID.search(text) or latest_turn(tracker).confidence < sure_confidence()):
+            return carry_on(dispatcher, tracker)   # "刚才说过了": what was recorded, never a wipe
         if EXPLICIT.search(text) or not (profile or tracker.get_slot("booking_kind")):
             dispatcher.utter_message(text=wording()["restart"])
             return [Restarted()]

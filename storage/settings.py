@@ -23,6 +23,8 @@ class Settings:
     db_pool: int = 5                    # connections kept per process and database engine
     db_max_overflow: int = 5            # extra connections a process may open under load
     retention_days: float = 30.0        # conversations (with health facts) are deleted after this
+    # below this classifier confidence, restart / goodbye / 删除我的信息 need words that say so
+    sure_confidence: float = 0.85
 
     @property
     def tracker_db_url(self) -> str:
@@ -48,6 +50,7 @@ class Settings:
             db_pool=int(os.environ.get("ELDERCARE_DB_POOL", "5")),
             db_max_overflow=int(os.environ.get("ELDERCARE_DB_MAX_OVERFLOW", "5")),
             retention_days=float(os.environ.get("ELDERCARE_RETENTION_DAYS", "30")),
+            sure_confidence=float(os.environ.get("ELDERCARE_SURE_CONFIDENCE", "0.85")),
         )
 
 

@@ -1,0 +1,36 @@
+"""Nothing destructive on a guess.
+
+Restart, goodbye and 删除我的信息 act only on words that say so (or on a confirmation); when the
+classifier merely guessed them, the advisor carries on as if the message were anything else.
+"刚才说过了", "电话刚才说了呀" are complaints, not requests to start again: they are answered with
+what was recorded and what is still missing. The confidence that counts as "sure" is deployment
+configuration (ELDERCARE_SURE_CONFIDENCE, storage/settings.py).
+"""
+from __future__ import annotations
+
+import re
+
+from storage.settings import Settings
+
+EXPLICIT_RESTART = re.compile(r"^/restart|重新开始|从头开始|从头来|重新来|重来一遍|清空|全部重新|换一位老人|换个老人|重新问")
+EXPLICIT_FORGET = re.compile(r"^/forget|删除|删掉|删了|清除|注销|忘掉|不要保存|别保存|不要留|不要记|别记")
+EXPLICIT_BYE = re.compile(r"再见|拜拜|拜了|没别的了|没有别的了|没别的事|没其他|没有其他|没事了|就这些|就这样吧|"
+                          r"先这样|不问了|下次再|回头再|改天再|知道了.{0,3}谢|晚安|再会|明朝会|"
+                          r"不聊了|结束|退出|我走了")
+# "刚才说过了", "电话刚才说了呀", "不是说了吗": the user points at what they said before.
+ALREADY_SAID = re.compile(r"(?:刚才|刚刚|前面|上面|之前|早就|已经|不是|都)(?:都|已经|就|不是)?(?:说|讲|告诉|写|填|发)(?:过|了|给)|"
+                          r"说过了|讲过了|说了(?:呀|啊|嘛|吗|八遍|好几遍|几遍)|不是说了|告诉过你|怎么又问|又问|问过了")
+
+
+def sure_confidence() -> float:
+    return Settings.from_env().sure_confidence
+
+
+def sure(turn, explicit: re.Pattern) -> bool:
+    """The message says so in words, or the classifier is sure and nothing says otherwise."""
+    text = turn.text or ""
+    if explicit.search(text):
+        return True
+    if ALREADY_SAID.search(text):
+        return False
+    return turn.confidence >= sure_confidence()
