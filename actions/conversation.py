@@ -27,7 +27,7 @@ from understanding.booking_parsing import parse_reference, request_kind
 from understanding.choices import choice_number
 
 from .booking_support import INTENT_KIND, messages as request_words
-from .guards import ALREADY_SAID, EXPLICIT_BYE, sure
+from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, sure
 from .hardship import hardship_in, hardship_lines
 from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
@@ -71,10 +71,11 @@ BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 BYE_NUMBERS = {"88", "886", "8888", "88888"}   # 拜拜, typed as numbers
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
-# A person's own attributes: said of another family member, they are not the elder's.
-# A spouse or child who died: heard as a loss (wording "loss"), never read as "走了" = goodbye.
-LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|老公|老婆|儿子|女儿|闺女|孩子|独子|独生子女|囡|伲子)"
-                  r"[^，。；,;!！?？]{0,8}(?:(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早)")
+# A family member who died: heard as a loss (wording "loss"), never read as "走了" = goodbye.
+LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|老公|老婆|儿子|女儿|闺女|孩子|独子|独生子女|囡|伲子|"
+                  r"我爸|我妈|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|公公|婆婆|岳父|岳母|姆妈|阿爹|伲爷|伲娘)"
+                  r"[^，。；,;!！?？]{0,8}(?:(?<![刚才先又])走了|走咯|走脱|去世|过世|不在了|离世|病故|病逝|(?<![钱保贴作入证卡房])没了|"
+                  r"死了|走得早)")
 # Who the elder is, by the word the family uses: 我爸 and 父亲 are one person, 我妈 another.
 ELDER_WORDS = {"父亲": ("我爸", "我父亲", "我老爸", "伲爷", "我爹"), "母亲": ("我妈", "我母亲", "我老妈", "伲娘", "我姆妈"),
                "奶奶": ("我奶奶", "我阿娘"), "爷爷": ("我爷爷",), "外婆": ("我外婆", "我姥姥", "我好婆"),
@@ -375,7 +376,7 @@ class Conversation:
         if problem:
             self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
         if isinstance(task, BookingRequest) and (intent == "cancel_booking" or STOP_REQUEST.search(turn.text)) \
-                and not parse_reference(turn.text):
+                and not parse_reference(turn.text) and not KEEP_GOING.search(turn.text):
             task.stop()   # "不约了", "取消" at any question: the request was never filed
             self._after_request()
             return
@@ -396,6 +397,11 @@ class Conversation:
             Lookup(self).start(intent)
             return
         answered = task.read()
+        if not answered and EXPLICIT_BYE.search(turn.text) and "impatient" not in turn.cues:
+            # "没事了，谢谢": a goodbye; the request waits, nothing is lost
+            self._say(wording()["goodbye_request"].format(whom=self._whom()))
+            self._posed = True
+            return
         if answered or problem or task.filled_other:
             task.ask_next()
         elif ALREADY_SAID.search(turn.text):
@@ -489,7 +495,7 @@ class Conversation:
         if ALREADY_SAID.search(turn.text) and not answered:
             return "already_said"   # "刚才说过了": what was recorded, and only what is missing
         if EXPLICIT_BYE.search(turn.text) and not answered and not turn.facts and not QUESTION_WORDS.search(turn.text) \
-                and intent in ("goodbye", "thank", "affirm", "deny", "nlu_fallback", "out_of_scope", "inform", None):
+                and "impatient" not in turn.cues and intent not in OWN_MEANING - {"more"}:
             return "goodbye"   # "好的谢谢你没别的了": a goodbye in so many words
         if intent == "goodbye" and not sure(turn, EXPLICIT_BYE):
             intent = "thank" if "谢" in turn.text else "nlu_fallback"   # a guessed goodbye ends nothing
@@ -499,6 +505,9 @@ class Conversation:
             return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
         if intent == "more" and self._get("offer_open") and CONTINUE.search(turn.text) and not MORE.search(turn.text):
             return "continue"   # "继续", "好的继续吧": the offer to answer more, not the next cards
+        if "impatient" in turn.cues and intent in ("help", "more", "nlu_fallback", "out_of_scope", "inform", "goodbye",
+                                                   "thank", "affirm", "deny", None):
+            return "ask_recommendation"   # "眼睛不好打字慢，你直接说吧": the results now
         if intent in ("ask_policy", "more", "help", "ask_recommendation"):
             return intent
         if "impatient" in turn.cues:
@@ -573,8 +582,10 @@ class Conversation:
         if turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text)) \
                 or (turn.intent == "out_of_scope" and (len(turn.text) > 12 or QUESTION_WORDS.search(turn.text))):
             return facts, None, None  # "好的，再见" is no yes to the question; "88" may be an age
-        if "impatient" in turn.cues:
-            return facts, None, None   # "不用问了", "别问了": no answer to the question, whatever it sounds like
+        if "impatient" in turn.cues or NOT_AN_ANSWER.search(turn.text) or EXPLICIT_BYE.search(turn.text) \
+                or ALREADY_SAID.search(turn.text):
+            # "别问了", "不是这个意思", "好的谢谢再见": no answer to the question, whatever it sounds like
+            return facts, None, None
         asked, skipped = self.asked, None
         dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
         if asked and asked not in facts:
@@ -871,6 +882,9 @@ class Conversation:
     def _on_loss(self) -> None:
         """Heard with one kind sentence; the facts it states (失独, 独居) were taken; then on."""
         self._lead.insert(0, wording()["loss"])
+        kind = hardship_in(self.turn.text)
+        if kind:   # "老公突然走了…一分钱都没有了": the loss, and the help that fits
+            self._lead[1:1] = hardship_lines(kind, self.engine_profile(), self.turn.text, self.kb)[1:]
         if self.shown is None and not self.asked:
             self._progress()
         else:
@@ -878,7 +892,7 @@ class Conversation:
 
     def _on_hardship(self) -> None:
         """One kind sentence and the help that fits, then on: the results put that help first."""
-        self._lead[:0] = hardship_lines(hardship_in(self.turn.text), self.engine_profile())
+        self._lead[:0] = hardship_lines(hardship_in(self.turn.text), self.engine_profile(), self.turn.text, self.kb)
         if self.shown is not None and self._profile_changed:
             self._progress()
         elif self.shown is not None:
@@ -1050,11 +1064,17 @@ class Conversation:
         self._say(wording()["out_of_scope"])
         self._resume()   # asked again at most once more (Conversation._ask), then skipped
 
+    def _whom(self) -> str:
+        label = self.household.current
+        if self.subject == "self" or label == "本人":
+            return "您"
+        return f"您{label}" if label and label != "老伴" else "老人家"
+
     def _on_goodbye(self) -> None:
         self._set("asked_fact", None)
         self._set("offer_open", False)
         self._set("continuing", False)
-        self._say(wording()["goodbye"].format(whom="您" if self.subject == "self" else "老人家"))
+        self._say(wording()["goodbye"].format(whom=self._whom()))
 
     def _on_not_understood(self) -> None:
         self._set("not_understood", self._get("not_understood", 0) + 1)
