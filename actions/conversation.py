@@ -305,6 +305,11 @@ class Conversation:
         task = self._task()
         if self._typed_choice_confirmed(task):
             return self.reply
+        ref = self._referral()
+        if ref is not None and task is None and self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
+            self.turn.intent = "nlu_fallback"   # "南京的公办养老院怎么排队": referred, no request started
+        if ref is not None and ref.urgent and task is not None:
+            self._on_referral_note(ref)   # "她现在突然说话不清楚了" in a booking: 120 first
         if task is None and self.turn.intent in REQUEST_INTENTS and COST_OR_RIGHT.search(self.turn.text):
             # "想叫人上门帮洗澡，要钱吗", "长护险好勿好申请": a question about it, not yet a request
             named = self.search.named(self.turn.text)
@@ -407,7 +412,7 @@ class Conversation:
         elif ALREADY_SAID.search(turn.text):
             self._note(wording()["already_said"]["request"])   # "电话刚才说了呀": not caught, asked once more
             task.ask_next()
-        elif self._referral():
+        elif self._referral() and not self._referral().urgent:   # an emergency was said above already
             self._on_referral()     # "养老金今年涨多少": where to ask, then the request's question again
             task.ask_next()
         elif LOSS.search(turn.text):
@@ -480,9 +485,13 @@ class Conversation:
         """A question this advisor does not cover (pensions, 残疾人证, another city…) or an
         emergency: where to ask, never the nearest card (policy_kb/referrals.yml)."""
         ref = find_referral(self.turn.text)
-        if ref is None or self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
+        if ref is None:
             return None
-        return ref if ref.urgent or ref.always or not self.search.named(self.turn.text) else None
+        if ref.urgent or ref.always:   # an emergency, another city: whatever else the message seems to ask
+            return ref
+        if self.turn.intent in REQUEST_INTENTS | LOOKUP_INTENTS:
+            return None
+        return ref if not self.search.named(self.turn.text) else None
 
     def _intent(self, answered: bool) -> str:
         turn, intent = self.turn, self.turn.intent
@@ -878,6 +887,9 @@ class Conversation:
         w = wording()["referral"]
         self._say(w["urgent"].format(where=ref.where) if ref.urgent else w["elsewhere"].format(topic=ref.topic, where=ref.where))
         self._resume()
+
+    def _on_referral_note(self, ref) -> None:
+        self._lead.insert(0, wording()["referral"]["urgent"].format(where=ref.where))
 
     def _on_loss(self) -> None:
         """Heard with one kind sentence; the facts it states (失独, 独居) were taken; then on."""

@@ -20,12 +20,12 @@ OTHER_PLACES_FILE = Path(__file__).with_name("other_places.yml")
 # After the other place: words that make it the place asked about ("杭州那边", "南通的高龄津贴").
 _ABOUT_PLACE = (r"(?!路|街|大道|巷|桥|新村|花园|小区|广场|商场|[东西南北中]路)(?:市|省)?"
                 r"(?:[^，。,.？?！!]{0,6}?(?:那边|那里|那儿|那块|那头)|的|格|有没有|有|老人|养老|政府|当地|本地|"
-                r"[\u4e00-\u9fff]{1,4}(?:区|县))")
+                r"[\u4e00-\u9fff]{1,4}(?:区|县)|[\u4e00-\u9fff]{1,4}的)")
 # Before it: the elder's own 户口 or origin, a fact about them, not the place asked about.
 _ORIGIN = re.compile(r"(?:户口|户籍|籍贯|老家是|是)\s*(?:在|是)?\s*$")
 # The question is about Suzhou after all.
 _HERE = re.compile(r"苏州|这边|这里|本地|我们这|园区|姑苏|吴中|相城|吴江|虎丘|高新区|常熟|张家港|昆山|太仓")
-_ASKS = re.compile(r"[吗么伐哇？?呢]|什么|怎么|多少|几钿|哪|有没有|能不能|可不可以|咋|啥|(.)不\1")
+_ASKS = re.compile(r"[吗么伐哇？?呢]|什么|怎么|多少|几钿|哪|有没有|能不能|可不可以|咋|啥|(.)不\1|不[？?]?$|多久")
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,20 @@ def _other_places() -> re.Pattern:
     return re.compile("(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")" + _ABOUT_PLACE)
 
 
+@lru_cache(maxsize=1)
+def _PLACE_ONLY() -> re.Pattern:
+    names = yaml.safe_load(OTHER_PLACES_FILE.read_text(encoding="utf-8"))["places"]
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
 def about_another_place(text: str) -> bool:
     """A question about a place outside Suzhou ("上海有补贴吗"), not the elder's origin."""
     if not _ASKS.search(text):
         return False
+    for m in _PLACE_ONLY().finditer(text):   # "我岳母在杭州萧山，她那边…": there, then 那边
+        if re.search(r"(?:在|住|到|回)\s*$", text[max(0, m.start() - 2):m.start()]) \
+                and re.search(r"那边|那里|那儿", text[m.end():]):
+            return True
     for m in _other_places().finditer(text):
         if _ORIGIN.search(text[max(0, m.start() - 6):m.start()]):
             continue   # "户口在安徽": where the elder is from
