@@ -25,6 +25,7 @@ from policy_kb.search import PolicySearch
 
 from understanding.booking_parsing import parse_reference, request_kind
 from understanding.choices import choice_number
+from understanding.household import first_label
 
 from .booking_support import INTENT_KIND, messages as request_words
 from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, sure
@@ -76,18 +77,9 @@ LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|�
                   r"我爸|我妈|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|公公|婆婆|岳父|岳母|姆妈|阿爹|伲爷|伲娘)"
                   r"[^，。；,;!！?？]{0,8}(?:(?<![刚才先又])走了|走咯|走脱|去世|过世|不在了|离世|病故|病逝|(?<![钱保贴作入证卡房])没了|"
                   r"死了|走得早)")
-# Who the elder is, by the word the family uses: 我爸 and 父亲 are one person, 我妈 another.
-ELDER_WORDS = {"父亲": ("我爸", "我父亲", "我老爸", "伲爷", "我爹"), "母亲": ("我妈", "我母亲", "我老妈", "伲娘", "我姆妈"),
-               "奶奶": ("我奶奶", "我阿娘"), "爷爷": ("我爷爷",), "外婆": ("我外婆", "我姥姥", "我好婆"),
-               "外公": ("我外公", "我姥爷"), "婆婆": ("我婆婆",), "公公": ("我公公",), "岳父": ("我岳父", "我老丈人"),
-               "岳母": ("我岳母", "我丈母娘"), "老伴": ("我老伴", "老伴", "老太婆", "老头子", "我爱人")}
-_ELDER_WORD = re.compile("|".join(sorted((w for ws in ELDER_WORDS.values() for w in ws), key=len, reverse=True)))
-
-
 def elder_word(text: str) -> str | None:
-    """The first family word for an elder in the text, canonical (我爸 -> 父亲)."""
-    m = _ELDER_WORD.search(text or "")
-    return next((k for k, ws in ELDER_WORDS.items() if m and m.group() in ws), None)
+    """The first family word for an elder in the text, as a label (我爸 -> 父亲): persons.yml."""
+    return first_label(text)
 
 
 # What an unfinished message was about to say: "我今年" … an age, "她住在" … a place.
@@ -156,6 +148,7 @@ class Conversation:
         self.household = Household(self)
         self.household_said = False  # several elders were named in this message
         self.switched = False        # the user went back to an elder already known: their results again
+        self.share_with_household = False   # "他们都是低保户": the facts go to every elder
 
     # --- slots ---------------------------------------------------------------------------------
     def _get(self, name: str, default=None):
@@ -463,6 +456,8 @@ class Conversation:
             self._problem(problem, stated)
             return
         changed = self._accept(stated)
+        if self.share_with_household:
+            self.household.share(stated)
         self._take_age_estimate(stated)
         if skipped:
             self._skip(skipped)

@@ -24,7 +24,11 @@ RESET_ON_SWITCH = ("asked_fact", "offer_open", "continuing", "question_key", "qu
                    "not_understood")
 # "那我妈呢", "看看我爸的", "回到我爸": a person named to be looked at, with no fact said.
 SWITCH_ASK = re.compile(r"呢|看看|看一下|看下|回到|换成|换到|说说|查查|查一下|怎么样|能领|能享受|能拿|有什么|有哪些|的情况|的结果|^看")
-COPIED_TO_SPOUSE = ("district", "hukou")   # said once for a couple ("都住园区") they are usually both
+COPIED_TO_SPOUSE = ("district", "hukou")
+# "他们都是低保户", "两个人都有医保": said of every elder of the household
+TOGETHER = re.compile(r"他们|她们|他俩|她俩|两个人|两人|二人|两位|俩人|我们俩|我们两个|两家头|老两口|两个都|都是")
+SHARED_KINDS = ("district", "hukou", "economic_status", "living", "medical_insured", "family_planning_special",
+                "emergency", "age", "care_level", "dementia", "disability_grade", "care_assessed")   # said once for a couple ("都住园区") they are usually both
 
 
 def display(label: str | None, subject) -> str:
@@ -64,6 +68,8 @@ class Household:
         if chosen and (chosen in self.others or chosen == self.current):
             persons = [{"label": chosen, "facts": {}, "own": False, "asked": True}]
         if not persons:
+            if self.several and TOGETHER.search(turn.text):
+                c.share_with_household = True   # "他们都是低保户": said of every elder
             return
         with_facts = [p for p in persons if p.get("own")]
         if len(with_facts) >= 2:
@@ -91,6 +97,15 @@ class Household:
         """"我爸妈一个82一个79都住园区": the one looked at gets the turn's facts, the others wait."""
         c = self.c
         labels = [p["label"] for p in persons]
+        if SWITCH_ASK.search(c.turn.text) and self.current != labels[0] and self.current is not None:
+            # "那我妈自己能享受啥？她是苏州户口，我爸也是": the one asked about is looked at
+            self._store(self.current, self._snapshot())
+            entry = self.others.get(labels[0]) or {}
+            others = self.others
+            others.pop(labels[0], None)
+            c._set("household", others)
+            self._load(entry)
+            c._set("elder_word", labels[0])
         if self.current not in labels:
             if self.current is not None and set(c.profile) - {"subject"}:
                 self._store(self.current, self._snapshot())
@@ -170,6 +185,17 @@ class Household:
         c.skipped = dont_know_facts(c.slots)
         c._results = None
         c._profile_changed = True
+
+    def share(self, stated: dict) -> None:
+        """Facts said of everyone ("他们都是苏州户口") go to the others too."""
+        if not stated:
+            return
+        others = self.others
+        for label, state in others.items():
+            facts = dict(state.get("facts") or {})
+            facts.update({k: v for k, v in stated.items() if k in SHARED_KINDS})
+            others[label] = {**state, "facts": facts}
+        self.c._set("household", others)
 
     def summary(self) -> list[dict]:
         """Each person with their facts (the payload's household), the one looked at first."""

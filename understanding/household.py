@@ -29,6 +29,10 @@ SHARED_FACTS = ("district", "hukou", "economic_status", "family_planning_special
 SPOUSES = [{"父亲", "母亲"}, {"爷爷", "奶奶"}, {"外公", "外婆"}, {"公公", "婆婆"}, {"岳父", "岳母"}, {"本人", "老伴"}]
 LOSS = re.compile(r"(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早")
 CARING = re.compile(r"照顾|照料|伺候|服侍|护理|陪护|看护|陪着")
+# Kinds of fact a couple shares when said once after both are named.
+SHARED_KINDS = {"district", "hukou", "economic_status", "living", "medical_insured", "family_planning_special", "emergency"}
+_GRADE_ONLY = re.compile(r"^[^，,]{0,4}?([一二三四1-4])级")
+_GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 ONE_CHAR_NOT_AFTER = "姑姨舅大干后继婶伯叔阿老小亲"
 _BREAK = re.compile(r"[，。；！？,.;!?\n]+|\s+")
 _NUM = r"(\d{2,3})\s*(?:岁|周岁)?\s*(?:了|啦)?"
@@ -78,8 +82,17 @@ def _mentions(text: str):
         if len(w) == 1 and (m.start() and text[m.start() - 1] in ONE_CHAR_NOT_AFTER
                             or text[m.end():m.end() + 1] in ("妈", "爸", "们")):
             continue   # 姑妈, 大妈, 老爸 is matched whole; 爸妈 is a pair
+        if re.match(r"\s*(?:一样|一般|似的|差不多)", text[m.end():m.end() + 4]) \
+                and re.search(r"(?:跟|和|同|像|与|搭)\s*$", text[max(0, m.start() - 2):m.start()]):
+            continue   # "跟外婆一样也有医保": a comparison, not the person spoken of
         found.append((m.start(), m.end(), pairs.get(w) or [single[w]], False))
     return found
+
+
+def first_label(text: str) -> str | None:
+    """The first elder a text names, by label (我爸 -> 父亲); pairs give their first."""
+    found = _mentions(normalize(text or ""))
+    return found[0][2][0] if found else None
 
 
 def _self_mentions(text: str, taken: list) -> list:
@@ -90,8 +103,9 @@ def _self_mentions(text: str, taken: list) -> list:
     spans = [(s, e) for s, e, _, _ in taken]
     out = []
     for m in re.finditer("|".join(map(re.escape, sorted(self_words, key=len, reverse=True))), text):
-        if any(s <= m.start() < e for s, e in spans) or text[m.end():m.end() + 1] in "们家":
-            continue
+        if any(s <= m.start() < e for s, e in spans) or text[m.end():m.end() + 1] in "们家" \
+                or text[max(0, m.start() - 1):m.start()] in tuple("比跟和给帮替同与对让叫陪"):
+            continue   # "老伴比我小几岁": 我 is no subject here
         out.append((m.start(), m.end(), ["本人"], False))
         break   # one 我 opens the speaker's own part
     return out
@@ -161,6 +175,7 @@ def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
     parts: dict[str, list[str]] = {}
     shared: list[str] = [t[:mentions[0][0]]]          # said before anyone is named: everyone's
     gone: set[str] = set()
+    trailing: list[tuple[str, str]] = []
     for i, (s, e, labels, pronoun) in enumerate(mentions):
         end = mentions[i + 1][0] if i + 1 < len(mentions) else len(t)
         body = t[e:end]
@@ -176,32 +191,57 @@ def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
                 m = rx.match(body)
                 if m:
                     for label, age in zip(labels, (m.group(1), m.group(2))):
-                        parts.setdefault(label, []).append(f"今年{age}岁")
+                        parts.setdefault(label, []).append(f"老人今年{age}岁")
                     body = body[m.end():]
                     break
             shared.append(body)    # the rest of "我爸妈…都住园区" is about both
             continue
         label = labels[0]
         own, rest = _split_together(body, together)
+        if len(mentions) > 1 and not pronoun:
+            # "我爸81我妈80，苏州户口，住沧浪": after the first clause, where they live and their 户口
+            # are the couple's; a person's own state ("瘫在床上") stays theirs
+            first, _, later = own.partition("，")
+            if later:
+                own = first
+                trailing.append((label, later))
         clause = t[s:e] + own
         if LOSS.search(clause):
             gone.add(label)        # "我爸前年走了": a loss, not an elder to advise
-        parts.setdefault(label, []).append(clause)
+        # the extractor reads "老伴77岁" as someone else's age: the person is named neutrally
+        parts.setdefault(label, []).append(("我" if label == "本人" else "老人") + own)
         shared.append(rest)
     before: dict = {}
     for label, person in sorted(people.items(), key=lambda kv: kv[1].start):
         said = "，".join(parts.get(label, []))
+        if label != "本人" and said.startswith("老人") and not said[2:].strip("，, "):
+            said = ""
+        if label == "本人":   # "我81，一直是我在家照顾她": the elder's own age, not a carer's
+            said = "，".join(c for c in re.split(r"[，,。；;]", said) if c and not CARING.search(c))
         person.facts = _facts(said, today)
-        spoken = said[len(next((w for w in _mention_words(said)), "")):].strip("，, ")
+        spoken = re.sub(r"^(?:老人|我)", "", said).strip("，, ")
         person.facts = person.facts or _echo(before, spoken)
         before = person.facts or before
         if CARING.search(said) and not (OWN_FACTS - {"district", "hukou"}) & set(person.facts):
             person.facts = {}      # "我爸在照顾她": the carer, not the cared-for
     common = _facts("，".join(x for x in shared if x.strip()), today)
     living = [p for p in people.values() if p.label not in gone]
+    for label, later in trailing:
+        facts = _facts(later, today)
+        for k, v in facts.items():
+            if k in SHARED_KINDS:
+                common.setdefault(k, v)
+            elif label in people:
+                people[label].facts.setdefault(k, v)
+    grades = _GRADE_ONLY if "残疾" in t else None
     for person in living:
         for k, v in common.items():
             person.facts.setdefault(k, v)
+        if grades and "disability_grade" not in person.facts:
+            for part in parts.get(person.label, []):
+                m = grades.search(re.sub(r"^(?:老人|我)", "", part))
+                if m:   # "都有残疾证，我爸一级，我妈三级"
+                    person.facts["disability_grade"] = _GRADES[m.group(1)]
     return sorted(living, key=lambda p: p.start)
 
 
