@@ -35,11 +35,12 @@ _GRADE_ONLY = re.compile(r"^[^，,]{0,4}?([一二三四1-4])级")
 _GRADES = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 ONE_CHAR_NOT_AFTER = "姑姨舅大干后继婶伯叔阿老小亲"
 _BREAK = re.compile(r"[，。；！？,.;!?\n]+|\s+")
-_NUM = r"(\d{2,3})\s*(?:岁|周岁)?\s*(?:了|啦)?"
+_N = r"(\d{2,3}|[一二三四五六七八九十百零两]{2,4})"   # 82 or 八十二
+_NUM = _N + r"\s*(?:岁|周岁)?\s*(?:了|啦|哉)?"
 # "一个82一个79", "分别是82和79", "82和79岁": ages of a pair, in the pair's order.
 PAIR_AGES = (re.compile(r"^[^，。,.\d]{0,6}?一个(?:是)?" + _NUM + r"[，, ]*(?:一个|另一个)(?:是)?" + _NUM),
              re.compile(r"^[^，。,.\d]{0,6}?分别(?:是|为)?" + _NUM + r"\s*(?:和|跟|与|、|，|,)\s*" + _NUM),
-             re.compile(r"^\s*(?:今年|都)?(?:是)?" + r"(\d{2,3})\s*(?:岁)?\s*(?:和|跟|与|、)\s*" + _NUM))
+             re.compile(r"^\s*(?:今年|都)?(?:是)?" + _N + r"\s*(?:岁)?\s*(?:和|跟|与|、)\s*" + _NUM))
 
 
 @dataclass
@@ -113,7 +114,7 @@ def _self_mentions(text: str, taken: list) -> list:
 
 MALE = {"父亲", "爷爷", "外公", "公公", "岳父"}
 FEMALE = {"母亲", "奶奶", "外婆", "婆婆", "岳母"}
-_PRONOUN = re.compile(r"(我|他|她)(?=\s*(?:今年|已经|是|也|都)?\s*\d)")
+_PRONOUN = re.compile(r"(我|他|她|俚|伊)(?=\s*(?:今年|已经|是|也|都)?\s*[\d一二三四五六七八九])")   # Wu 俚/伊: he or she
 
 
 def _pronoun_mentions(text: str, taken: list) -> list:
@@ -122,11 +123,17 @@ def _pronoun_mentions(text: str, taken: list) -> list:
     for i, (s, e, labels, _) in enumerate(taken):
         if len(labels) != 2:
             continue
-        end = taken[i + 1][0] if i + 1 < len(taken) else len(text)
+        # up to the next person who is not one of the pair ("我搭老头子…我七十七，俚八十": both theirs)
+        end = next((t[0] for t in taken[i + 1:] if not set(t[2]) <= set(labels)), len(text))
+        spans = [(t[0], t[1]) for t in taken]
         for m in _PRONOUN.finditer(text, e, end):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
             word = m.group(1)
             if word == "我":
                 who = "本人" if "本人" in labels else None
+            elif word in "俚伊":
+                who = "老伴" if "老伴" in labels else None
             else:
                 gender = MALE if word == "他" else FEMALE
                 who = next((x for x in labels if x in gender), None) or ("老伴" if "老伴" in labels else None)
