@@ -867,6 +867,7 @@ class Conversation:
                               "results": [r.to_dict() for r in self.results()],
                               "asking": self.slots.get("asked_fact"),   # the question now open, if any
                               "cards": self._cards,                    # result cards in this reply
+                              "order": [i["id"] for i in self.items()],  # the order results are shown in
                               # lines a channel that shows every result may leave out or move
                               "lines": dict(self._chat_lines)}
         if self.household.several:   # whose results these are; one elder keeps the single shape

@@ -132,7 +132,15 @@ def test_a_whole_call_to_a_booking_reference(page, running):
     key(page, "1")
     assert read_out(page).startswith("老人家，")
     options = answers(page)
-    assert "都不是" in options
+    # the question that decides what matters most here (半失能: 长护险 needs 苏州医保) comes first
+    assert "有苏州医保" in options
+    key(page, str(options.index("有苏州医保") + 1))
+    assert "医保" in page.inner_text("#profile")
+    for _ in range(6):   # on to the household's economic status
+        if "都不是" in answers(page):
+            break
+        key(page, "1")
+    options = answers(page)
     if os.environ.get("ELDERCARE_UPDATE_SCREENSHOTS") == "1":   # the README's picture of a call
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(PROJECT_ROOT / "docs" / "console.png"))
@@ -225,3 +233,18 @@ def test_font_size_control_and_tablet_layout(browser, running):
     # nothing wider than the screen
     assert page.evaluate("document.documentElement.scrollWidth") <= 800
     context.close()
+
+
+def test_a_call_about_two_parents_shows_whose_results(page, running):
+    log_in(page)
+    page.click("text=接听新来电")
+    page.wait_for_selector("#steps li")
+    say(page, "来电人问父母：父亲86 母亲81 都住吴江 苏州户口")
+    assert page.inner_text("#whose-results") == "：父亲"
+    assert "还有母亲" in page.inner_text("#whose-profile")
+    assert "86岁" in page.inner_text("#profile") and "高龄津贴（尊老金）" in result_names(page)
+    # the other parent is one of the answers on the script; her results replace his on the page
+    assert "看母亲的" in answers(page)
+    key(page, str(answers(page).index("看母亲的") + 1))
+    assert page.inner_text("#whose-results") == "：母亲"
+    assert "81岁" in page.inner_text("#profile") and "还有父亲" in page.inner_text("#whose-profile")

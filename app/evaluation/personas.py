@@ -53,6 +53,8 @@ class Outcome:
     wants_reference: bool = False
     transcript: list = field(default_factory=list)
     error: str | None = None
+    first_order: list = field(default_factory=list)   # result ids in the order first shown
+    bubbles: list = field(default_factory=list)       # characters per advisor bubble
 
 
 class RestChat:
@@ -195,6 +197,7 @@ def converse(data: dict, url: str) -> Outcome:
             out.turns = n
             out.transcript.append(f"用户：{text}")
             out.transcript += [f"顾问：{m['text']}" for m in messages if m.get("text")]
+            out.bubbles += [len(m["text"]) for m in messages if m.get("text")]
             payload = _payload(messages)
             if payload:
                 profile = payload["profile"]
@@ -204,6 +207,7 @@ def converse(data: dict, url: str) -> Outcome:
             shows_results = bool(payload and payload.get("cards"))
             if shows_results and not out.reached:
                 out.reached, out.questions_before = True, questions
+                out.first_order = list(payload.get("order") or [])
                 if data.get("stop_after_results"):
                     break
             if out.expectations and out.expectations[-1][2] is None:

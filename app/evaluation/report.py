@@ -281,7 +281,7 @@ HELDOUT2_NOTE = ("Written for issue 8 before any NLU change; on the unchanged NL
                  "few of those printed utterances overlap the categories, so this set is not perfectly blind.")
 
 
-def run_conversations(model_settings) -> tuple[list, list, float, list, list, float]:
+def run_conversations(model_settings) -> tuple[list, list, float, list, list, float, list]:
     """The persona conversations, and issue 16's blind ones, against a fresh advisor of our own
     (free ports, temporary SQLite)."""
     import dataclasses
@@ -292,9 +292,11 @@ def run_conversations(model_settings) -> tuple[list, list, float, list, list, fl
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="eldercare-eval-") as tmp:
         settings = dataclasses.replace(model_settings, var_dir=Path(tmp), db_url=f"sqlite:///{tmp}/eldercare.db")
-        advisor = Advisor(settings, free_port(), free_port(), log_dir=Path(tmp) / "logs")
+        advisor = Advisor(settings, free_port(), free_port(), log_dir=Path(tmp) / "logs", enable_api=True)
         advisor.start()
         try:
+            from app.evaluation import trust17
+            trust = trust17.sections(advisor.url)   # section 8 (it reads the tracker: the API is on)
             typed = personas.run(personas.load(PERSONAS), advisor.url)
             spoken = personas.run(personas.load(SPOKEN_PERSONAS), advisor.url) if SPOKEN_PERSONAS.exists() else []
             seconds = time.monotonic() - started
@@ -302,7 +304,8 @@ def run_conversations(model_settings) -> tuple[list, list, float, list, list, fl
             blind_spoken = personas.run(blind16.load_conversations((blind16.SPOKEN_CONVERSATIONS,)), advisor.url)
         finally:
             advisor.stop()
-    return typed, spoken, seconds, blind_typed, blind_spoken, time.monotonic() - started - seconds
+    shape = trust17.shape_section(typed + blind_typed)
+    return typed, spoken, seconds, blind_typed, blind_spoken, time.monotonic() - started - seconds, trust + shape
 
 
 def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False) -> int:
@@ -334,7 +337,7 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
             blind16.score_utterances(blind_spoken, blind_parses[len(blind):]) if blind_spoken else None, len(blind))
     blind_conversations = []
     if not skip_conversations:
-        typed, spoken, seconds, blind_typed, blind_spoken_c, blind_seconds = run_conversations(settings)
+        typed, spoken, seconds, blind_typed, blind_spoken_c, blind_seconds, issue17 = run_conversations(settings)
         extra += conversation_section(typed, spoken, seconds)
         blind_conversations = blind16.conversation_section(blind_typed, blind_spoken_c, blind_seconds)
         if spoken:
@@ -344,6 +347,8 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
                       "digits or nonsense — a floor rather than an average. `tools/speech_eval/` made it "
                       "(see its README to run it again).", ""]
     extra += blind_utterances + blind_conversations   # sections 6 and 7, after the personas (5)
+    if not skip_conversations:
+        extra += issue17                              # sections 8 and 9
     REPORT.parent.mkdir(exist_ok=True)
     written = sum(1 for h in held if h["style"] != "asr_generated")
     REPORT.write_text(render(cv, scored, len(items), time.monotonic() - started, heldout, written, extra),

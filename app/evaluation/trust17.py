@@ -187,11 +187,12 @@ def _rate(ok: int, n: int) -> str:
     return f"{ok}/{n}" if n else "—"
 
 
-def section(outcomes: list[Outcome], seconds: float) -> list[str]:
+def section(outcomes: list[Outcome], seconds: float, title: str = "## 8. Issue 17's tone and trust "
+                                                                    "(data/eval/trust17_*.yml)") -> list[str]:
     by = defaultdict(list)
     for o in outcomes:
         by[o.cls].append(o)
-    lines = ["## 8. Issue 17's tone and trust (data/eval/trust17_*.yml)", "",
+    lines = [title, "",
              f"{len(outcomes)} messages written blind from the brief and the issue's classes, each after its own "
              f"earlier messages, against the real servers ({seconds:.0f} s). Targets: wiped 0, goodbyes not meant 0, "
              "out-of-scope answered with a policy card 0, households with facts mixed 0.", "",
@@ -278,12 +279,23 @@ def problems(o: Outcome) -> list[str]:
     return out
 
 
-def evaluate(url: str) -> tuple[list[Outcome], float]:
+def evaluate(url: str, files=FILES) -> tuple[list[Outcome], float]:
     import time
-    cases = load()
+    cases = load(files)
     CASES_BY_ID.update({c["id"]: c for c in cases})
     started = time.monotonic()
     return run(cases, url), time.monotonic() - started
+
+
+def sections(url: str) -> list[str]:
+    """Section 8: the set the fixes were found with, then the held-out set written afterwards."""
+    dev, seconds = evaluate(url)
+    lines = section(dev, seconds)
+    if HELDOUT.exists():
+        held, seconds = evaluate(url, (HELDOUT,))
+        lines += section(held, seconds, title="### 8b. Held out: written after the fixes, by another helper "
+                                              "(data/eval/heldout17_trust.yml)")
+    return lines
 
 
 def main() -> int:
@@ -299,12 +311,52 @@ def main() -> int:
         advisor = Advisor(local, free_port(), free_port(), log_dir=Path(tmp) / "logs", enable_api=True)
         advisor.start()
         try:
-            outcomes, seconds = evaluate(advisor.url)
+            lines = sections(advisor.url)
         finally:
             advisor.stop()
-    print("\n".join(section(outcomes, seconds)))
+    print("\n".join(lines))
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# --- reply shape over whole conversations: bubble lengths, rank of the most relevant result ----------
+MOST_RELEVANT = EVAL / "most_relevant.yml"
+HELDOUT = EVAL / "heldout17_trust.yml"
+
+
+def shape_section(outcomes: list) -> list[str]:
+    """From the persona conversations (section 5 and 7's harness): characters per bubble, and where
+    the result that matters most for each family (labelled blind: data/eval/most_relevant.yml) came
+    in the first results they saw."""
+    labels = (yaml.safe_load(MOST_RELEVANT.read_text(encoding="utf-8")) or {}).get("labels", {}) \
+        if MOST_RELEVANT.exists() else {}
+    lines = ["## 9. Reply shape (issue 17): bubble length and the rank of the most relevant result", ""]
+    lengths = [n for o in outcomes for n in getattr(o, "bubbles", [])]
+    if lengths:
+        lines += [length_line(f"All advisor bubbles in {len(outcomes)} persona conversations", lengths), ""]
+    ranks, missing = [], []
+    for o in outcomes:
+        label = (labels.get(o.id) or {}).get("policy")
+        if not label or not o.first_order:
+            continue
+        if label in o.first_order:
+            ranks.append((o.id, o.first_order.index(label) + 1, label))
+        else:
+            missing.append((o.id, label))
+    if ranks or missing:
+        n = len(ranks) + len(missing)
+        top1 = sum(1 for _, r, _ in ranks if r == 1)
+        top3 = sum(1 for _, r, _ in ranks if r <= 3)
+        med = statistics.median([r for _, r, _ in ranks]) if ranks else 0
+        lines += [f"The most relevant result, labelled blind for {n} personas: first {top1}/{n}, in the first page "
+                  f"(top 3) {top3}/{n}, median rank {med:.0f}; not among the results shown (not eligible or "
+                  f"possible for what was said, or not yet decided) {len(missing)}/{n}.", "",
+                  "Ranked lowest:", ""]
+        for pid, r, label in sorted(ranks, key=lambda x: -x[1])[:10]:
+            lines.append(f"- {pid}: {label} at {r}")
+        for pid, label in missing[:10]:
+            lines.append(f"- {pid}: {label} not shown")
+    return lines + [""]

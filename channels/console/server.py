@@ -125,6 +125,8 @@ class Console:
                 "profile_words": {name: FACTS[name].words(value) for name, value in (state.get("profile") or {}).items()
                                   if name in FACTS},
                 "results": results_to_read(state),
+                "person": state.get("person"),
+                "household": state.get("household") or [],
                 "bookings": [{"reference": b.reference, "kind": KIND_LABELS[b.kind], "status": STATUS_LABELS[b.status],
                               "phone": mask_phone(b.phone)} for b in mine]}
 
@@ -196,7 +198,10 @@ class Console:
             return web.json_response({"error": "请先输入来电人说的话。"}, status=400)
         replies = await self.relay(call, session, text)
         payload = recommendations(replies)
-        state = {"profile": payload["profile"], "results": payload["results"]} if payload else None
+        state = {"profile": payload["profile"], "results": payload["results"],
+                 # a household: whose results these are, and who else is in the call
+                 "person": payload.get("person"),
+                 "household": [p.get("person") for p in payload.get("household") or []]} if payload else None
         shown = text if not text.startswith("/") else data.get("label") or text
         # the turn keeps how its reply was laid out; profile and results go to the call's state
         layout = [{"custom": {k: payload.get(k) for k in ("type", "asking", "cards", "lines")}}] if payload else []

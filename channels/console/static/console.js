@@ -97,7 +97,14 @@
     $("bookings").replaceChildren(...view.bookings.map(b => el("li", {}, `${b.kind} ${b.reference}（${b.status}，电话 ${b.phone}）`)));
   }
 
-  function render(before) { renderScript(); renderSteps(); renderProfile(before); renderResults(before); }
+  function renderWhose() {   // a household: whose facts and results are on the page
+    const others = (view.household || []).filter(p => p !== view.person);
+    const text = view.person ? `：${view.person}` + (others.length ? `（还有${others.join("、")}）` : "") : "";
+    $("whose-profile").textContent = text;
+    $("whose-results").textContent = view.person ? `：${view.person}` : "";
+  }
+
+  function render(before) { renderScript(); renderSteps(); renderProfile(before); renderResults(before); renderWhose(); }
 
   $("say").addEventListener("submit", e => {
     e.preventDefault();
