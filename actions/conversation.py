@@ -74,14 +74,20 @@ MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
 # A family member who died: heard as a loss (wording "loss"), never read as "走了" = goodbye.
 LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|老公|老婆|儿子|女儿|闺女|孩子|独子|独生子女|囡|伲子|"
-                  r"我爸|我妈|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|公公|婆婆|岳父|岳母|姆妈|阿爹|伲爷|伲娘)"
-                  r"[^，。；,;!！?？]{0,8}(?:(?<![刚才先又])走了|走咯|走脱|去世|过世|不在了|离世|病故|病逝|(?<![钱保贴作入证卡房])没了|"
+                  r"我爸|我妈|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|公公|婆婆|岳父|岳母|姆妈|阿爹|伲爷|伲娘|"
+                  r"哥哥|姐姐|弟弟|妹妹|我哥|我姐|我弟|我妹|舅舅|小舅)"
+                  r"(?:[^，。；,;!！?？]{0,8}|[^，。；,;!！?？]{0,4}[，,][^，。；,;!！?？]{0,8})(?:(?<![刚才先又])走了|走咯|走脱|去世|过世|不在了|离世|病故|病逝|(?<![钱保贴作入证卡房])没了|"
                   r"死了|走得早)")
 def elder_word(text: str) -> str | None:
     """The first family word for an elder in the text, as a label (我爸 -> 父亲): persons.yml."""
     return first_label(text)
 
 
+# A crisis said with a loss is today's only when money is short now.
+MONEY_NOW = re.compile(r"钱|过不下去|揭不开锅|收入|垮了|交不起|付不起|拿不出|生活困难|没法生活")
+# "算了，地址不想说": one question refused, not the request.
+REFUSE_FIELD = re.compile(r"不想说|先不说|这个不说|不方便说|不想填|先不填|不告诉|不想告诉|让工作人员.{0,6}问|打电话问我|到时候再说|"
+                          r"记不清|不记得")
 # What an unfinished message was about to say: "我今年" … an age, "她住在" … a place.
 FRAGMENT_FACT = ((("age"), re.compile(r"今年|岁数|年纪|年龄|多大")), ("district", re.compile(r"住|家在|在$")),
                  ("hukou", re.compile(r"户口|户籍")), ("economic_status", re.compile(r"低保|家里是|经济")))
@@ -182,11 +188,12 @@ class Conversation:
 
     def fact_question(self, fact: str) -> str:
         """The question about a fact, naming the elder by the family's word ("父亲有苏州户口吗？")."""
-        text = question(fact, self.subject)
         label = self.household.current
-        if label and label != "本人" and self.subject != "self":
-            text = text.replace("老人家", display(label, self.subject))
-        return text
+        if not label or label == "本人":
+            return question(fact, self.subject)
+        # about 父亲 or 老伴, whoever is typing: "父亲家里是低保户…吗？", "您老伴今年多大岁数？"
+        name = display(label, self.subject)
+        return question(fact, "relative").replace("老人家里", f"{name}家里").replace("老人家", name)
 
     # --- one rule for every question: how often it was asked in a row -------------------------
     def times_asked(self, key: str) -> int:
@@ -214,8 +221,8 @@ class Conversation:
             message = {"text": text}
             if buttons:
                 message["buttons"] = numbered(buttons, keep=self.slots.get("menu") if menu else None)
-                if menu:
-                    self._set("menu", menu_numbers(message["buttons"]))
+                # another list on screen (a question's options): the menu starts again from 1 next time
+                self._set("menu", menu_numbers(message["buttons"]) if menu else None)
             self.reply.messages.append(message)
 
     def _flush(self) -> None:
@@ -278,6 +285,11 @@ class Conversation:
                 self._flush()
                 return self.reply
         self._take_subject()
+        if LOSS.search(self.turn.text) and not MONEY_NOW.search(self.turn.text):
+            # "儿子前年出车祸走了": how someone died, not a sudden hardship of the family today
+            self.turn.facts.pop("emergency", None)
+            for person in self.turn.persons:
+                (person.get("facts") or {}).pop("emergency", None)
         focus = topic_in_words(self.turn.text)
         if focus:
             self._set("focus", focus)   # "吃不消了": the carer's relief first, now and later
@@ -333,8 +345,9 @@ class Conversation:
         pending = self.slots.get("pending_choice")
         if pending:
             self._set("pending_choice", None)
-            if self.turn.intent in (pending, "affirm"):
-                self.turn.intent = pending   # "是" / "1" / the button: the request starts
+            if self.turn.intent in (pending, "affirm") or (self.turn.intent != "deny" and request_kind(self.turn.text)) \
+                    or (self.turn.intent not in ("deny", "goodbye") and self.turn.entities.get("service_type")):
+                self.turn.intent = pending   # "是", "1", the button, or "助浴": the request starts
                 return False
             if self.turn.intent == "deny":
                 self._note(wording()["typed_choice"]["declined"])
@@ -373,6 +386,11 @@ class Conversation:
             self._skip(skipped)
         if problem:
             self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
+        if isinstance(task, BookingRequest) and REFUSE_FIELD.search(turn.text) \
+                and not re.search(r"不约|不办|不要了|不申请|取消", turn.text) and task.skip_open_field():
+            task.ask_next()   # "算了，地址不想说": that question is left to the staff's call
+            self._after_request()
+            return
         if isinstance(task, BookingRequest) and (intent == "cancel_booking" or STOP_REQUEST.search(turn.text)) \
                 and not parse_reference(turn.text) and not KEEP_GOING.search(turn.text):
             task.stop()   # "不约了", "取消" at any question: the request was never filed
@@ -576,7 +594,8 @@ class Conversation:
         facts about another family member are another person of the household (actions/household.py)."""
         if not stated or self.slots.get("elder_word") is not None:
             return
-        said = elder_word(self.turn.text)
+        living = [p["label"] for p in self.turn.persons if p.get("label")]
+        said = living[0] if living else (None if LOSS.search(self.turn.text) else elder_word(self.turn.text))
         who_now = said or ("本人" if self.profile.get("subject") == "self" or stated.get("subject") == "self" else None)
         if who_now:
             self._set("elder_word", who_now)
@@ -730,9 +749,16 @@ class Conversation:
         else:
             self._footer(cards_left=self._cards_left())
 
-    def _ask(self, fact: str, prefix: str = "") -> None:
+    def _ask(self, fact: str, prefix: str = "", count: bool = True) -> None:
         """Ask about a fact — at most twice in a row: the third time it is skipped and the
-        conversation goes on, so nobody is ever stuck on one question."""
+        conversation goes on, so nobody is ever stuck on one question. Asked again after an
+        aside (a policy question, a referral) it does not count: the user never refused it."""
+        if not count and self.times_asked(f"fact:{fact}"):
+            self._set("question_key", f"fact:{fact}")
+            self._posed = True
+            self._say(prefix + self.fact_question(fact), fact_options(fact))
+            self._set("asked_fact", fact)
+            return
         if self.times_asked(f"fact:{fact}") >= MAX_ASKS:
             self._set("not_understood", 0)
             self._skip(fact)
@@ -753,13 +779,13 @@ class Conversation:
         self._say(wording()["place_which"].format(place=name, districts="、".join(districts)), options)
         self._set("asked_fact", "district")
 
-    def _resume(self, prefix: bool = True) -> None:
+    def _resume(self, prefix: bool = True, count: bool = True) -> None:
         """After an aside (a policy question, thanks…): back to where the conversation was."""
         if self.in_form:
             return  # the booking form asks its own question next
         w = wording()
         if self.asked:
-            self._ask(self.asked, prefix=w["resume"] if prefix else "")
+            self._ask(self.asked, prefix=w["resume"] if prefix else "", count=count)
         elif self._get("offer_open") or self.shown is not None:
             self._footer(cards_left=self._cards_left())
         elif not set(self.profile) - {"subject"}:
@@ -782,7 +808,7 @@ class Conversation:
         ("长期护理保险：还要知道医保"), so 长护险 is never hidden behind the health check."""
         topic = self.topic()
         items = recommended(self.results())
-        if topic:
+        if topic and topic.undecided_first:
             items += [r.to_dict() for r in self.results() if r.status == "unknown" and r.id in topic.policies[:3]
                       and r.missing and not set(r.missing) & self.skipped]
         return ordered(items, topic)
@@ -893,8 +919,12 @@ class Conversation:
     def _on_referral(self) -> None:
         ref = self._referral()
         w = wording()["referral"]
-        self._say(w["urgent"].format(where=ref.where) if ref.urgent else w["elsewhere"].format(topic=ref.topic, where=ref.where))
-        self._resume()
+        if ref.urgent:   # the emergency before anything else, and no question after it
+            self._lead = [w["urgent"].format(where=ref.where)]
+            self._say(w["after_urgent"])
+            return
+        self._say(w["elsewhere"].format(topic=ref.topic, where=ref.where))
+        self._resume(count=False)
 
     def _on_referral_note(self, ref) -> None:
         self._lead.insert(0, wording()["referral"]["urgent"].format(where=ref.where))
@@ -903,6 +933,8 @@ class Conversation:
         """Heard with one kind sentence; the facts it states (失独, 独居) were taken; then on."""
         self._lead.insert(0, wording()["loss"])
         kind = hardship_in(self.turn.text)
+        if kind == "crisis" and not MONEY_NOW.search(self.turn.text):
+            kind = None   # "前年出车祸走了": how they died, not a crisis today
         if kind:   # "老公突然走了…一分钱都没有了": the loss, and the help that fits
             self._lead[1:1] = hardship_lines(kind, self.engine_profile(), self.turn.text, self.kb)[1:]
         if self.shown is None and not self.asked:
@@ -1020,7 +1052,7 @@ class Conversation:
             self._say(w["final_word"])
             self._set("caveat_said", True)
         self._set("last_policy", policy_id)
-        self._resume()
+        self._resume(count=False)
 
     def _policy_named(self) -> str | None:
         """The policy a question is about: one it names; else, for "一个月给多少", the one just

@@ -26,7 +26,7 @@ EXPLICIT_BYE = re.compile(r"再见|拜拜|拜了|没别的了|没有别的了|�
 # "刚才说过了", "电话刚才说了呀", "不是说了吗": the user points at what they said before.
 ALREADY_SAID = re.compile(r"(?:刚才|刚刚|前面|上面|之前|早就|已经|不是|都)(?:都|已经|就|不是)?(?:说|讲|告诉|写|填|发)(?:过|了|给)|"
                           r"说过了|讲过了|说了(?:呀|啊|嘛|吗|八遍|好几遍|几遍)|不是说了|告诉过你|怎么又问|又问|问过了|"
-                          r"别老问|别再问我|老是问|不要老问|问来问去|好几遍了")
+                          r"别老问|别再问我|老是问|不要老问|问来问去|好几遍了|记了些什么|记了什么|记下了什么|记下些什么|都记了啥")
 # "不是这个意思", "我问的是…": about the question the advisor misread, never a bare answer ("不是" = no).
 NOT_AN_ANSWER = re.compile(r"不是这个意思|不是那个意思|我是问|我问的是|不是问|你理解错|搞错了|弄错了|听错了")
 # "算了算了，时间你们定": giving up on one question, not on the request.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from understanding.booking_parsing import request_kind
 from understanding.household import spouses
 
 from .profile import FACT_NAMES, dont_know_facts, known_profile
@@ -24,6 +25,7 @@ RESET_ON_SWITCH = ("asked_fact", "offer_open", "continuing", "question_key", "qu
                    "not_understood")
 # "那我妈呢", "看看我爸的", "回到我爸": a person named to be looked at, with no fact said.
 SWITCH_ASK = re.compile(r"呢|看看|看一下|看下|回到|换成|换到|说说|查查|查一下|怎么样|能领|能享受|能拿|有什么|有哪些|的情况|的结果|^看")
+REQUEST_INTENTS = {"book_service", "apply_waitlist", "request_assessment", "book_advisor"}
 COPIED_TO_SPOUSE = ("district", "hukou")
 # "他们都是低保户", "两个人都有医保": said of every elder of the household
 TOGETHER = re.compile(r"他们|她们|他俩|她俩|两个人|两人|二人|两位|俩人|我们俩|我们两个|两家头|老两口|两个都|都是")
@@ -86,7 +88,8 @@ class Household:
             return
         if label == self.current:
             return
-        asked = person.get("asked") or bool(SWITCH_ASK.search(turn.text))
+        asked = person.get("asked") or bool(SWITCH_ASK.search(turn.text)) or (
+            label in self.others and (turn.intent in REQUEST_INTENTS or bool(request_kind(turn.text))))   # "给我爸约助洁"
         if not (with_facts or (asked and len(turn.text) <= 20) or label in self.others):
             return
         if not with_facts and not asked:

@@ -24,13 +24,14 @@ class Topic:
     words: tuple
     facts: dict
     policies: tuple
+    undecided_first: bool = False
 
 
 @lru_cache(maxsize=1)
 def topics() -> tuple[Topic, ...]:
     data = yaml.safe_load(RELEVANCE_FILE.read_text(encoding="utf-8"))["topics"]
     return tuple(Topic(name, spec["why"], tuple(spec.get("words") or ()), dict(spec.get("facts") or {}),
-                       tuple(spec["policies"])) for name, spec in data.items())
+                       tuple(spec["policies"]), bool(spec.get("undecided_first"))) for name, spec in data.items())
 
 
 def topic_in_words(text: str) -> str | None:

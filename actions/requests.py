@@ -352,6 +352,14 @@ class BookingRequest:
         self.stop("stopped_stuck")
         return False
 
+    def skip_open_field(self) -> bool:
+        """"地址不想说": the open question gets what its third miss would give, at once; False
+        when it has none (a phone number, the summary)."""
+        field = self.c.slots.get("task_field")
+        if field in (None, "phone", "booking_confirmed", "service_type") or field not in BOOKING_FIELD_NAMES:
+            return False
+        return self._fallback(field, 3)
+
     def _ask(self, field: str, again: bool = False, choices: bool = False, missed: bool = False) -> None:
         c, msg = self.c, messages()
         c.pose(f"request:{field}")
@@ -454,6 +462,10 @@ class BookingRequest:
         c._set("booking_reference", booking.reference)
         c._set("last_reference", booking.reference)
         self._close()
+
+
+BOOKING_FIELD_NAMES = ("booking_date", "time_slot", "address", "addressed_as", "elder_name", "relationship",
+                       "preferred_place") + tuple(FACTS)
 
 
 class Lookup:

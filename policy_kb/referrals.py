@@ -71,7 +71,8 @@ def about_another_place(text: str) -> bool:
     for m in _PLACE_ONLY().finditer(text):   # "我岳母在杭州萧山，她那边…", "长护险在昆明怎么申请"
         if re.search(r"(?:在|住|到|回)\s*$", text[max(0, m.start() - 2):m.start()]) \
                 and (re.search(r"那边|那里|那儿", text[m.end():])
-                     or re.match(r"(?:市|省)?\s*(?:怎么|能不能|可不可以|有没有|咋|好不好|要怎么|如何)", text[m.end():])):
+                     or re.match(r"(?:市|省)?[\s，,]*(?:怎么|能不能|可不可以|有没有|咋|好不好|要怎么|如何|能享受|能领|"
+                                 r"可以享受|可以领|有什么|有啥|能拿)", text[m.end():])):
             return True
     for m in _other_places().finditer(text):
         if _ORIGIN.search(text[max(0, m.start() - 6):m.start()]):
