@@ -294,7 +294,8 @@ class Conversation:
         if focus:
             self._set("focus", focus)   # "吃不消了": the carer's relief first, now and later
         self.household.take()
-        if self.switched and self._task() is None and not set(self.turn.facts) - {"subject"}:
+        if self.switched and self._task() is None and not set(self.turn.facts) - {"subject"} \
+                and self.turn.intent not in REQUEST_INTENTS and not request_kind(self.turn.text):
             # "看看我爸的": the results of the elder already known, or the question still open for them
             self._show_results(again=True) if self.shown is not None else self._progress()
             self._flush()
