@@ -513,8 +513,6 @@ class Conversation:
             return "referral"
         if LOSS.search(turn.text):
             return "loss"   # "我老伴走了" is a loss, never a goodbye
-        if hardship_in(turn.text):
-            return "hardship"   # "照顾我妈我快吃不消了": heard, and the help that fits
         if self._says_goodbye(answered):
             return "goodbye"   # "好的谢谢你没别的了", "就这些，再见": a goodbye in so many words
         if "impatient" in turn.cues and not answered:
@@ -527,6 +525,8 @@ class Conversation:
             return "what_if"
         if self._may_be_a_policy_question() and self._names_a_policy_in_a_question():
             return "ask_policy"   # "喘息服务是什么，我妈照顾他吃不消": the question first, facts kept too
+        if hardship_in(turn.text):
+            return "hardship"   # "照顾我妈我快吃不消了": heard, and the help that fits
         if intent == "more" and self._get("offer_open") and CONTINUE.search(turn.text) and not MORE.search(turn.text):
             return "continue"   # "继续", "好的继续吧": the offer to answer more, not the next cards
         if "impatient" in turn.cues and intent in ("help", "more", "nlu_fallback", "out_of_scope", "inform", "goodbye",
@@ -754,9 +754,15 @@ class Conversation:
         """Ask about a fact — at most twice in a row: the third time it is skipped and the
         conversation goes on, so nobody is ever stuck on one question. Asked again after an
         aside (a policy question, a referral) it does not count: the user never refused it."""
-        if not count and self.times_asked(f"fact:{fact}"):
+        if not count and self.times_asked(f"fact:{fact}") >= MAX_ASKS:
+            # after an aside (a policy question, a referral) the question was never refused: it stays
+            # open, mentioned, not asked a third time and not skipped
             self._set("question_key", f"fact:{fact}")
             self._posed = True
+            self._say(wording()["still_open"].format(label=FACTS[fact].label))
+            return
+        if not count and self.times_asked(f"fact:{fact}"):
+            self.pose(f"fact:{fact}")
             self._say(prefix + self.fact_question(fact), fact_options(fact))
             self._set("asked_fact", fact)
             return
@@ -1048,6 +1054,9 @@ class Conversation:
         result = next(r for r in self.results() if r.id == policy_id)  # the turn's one evaluation
         lines = answer_lines(policy, result, aspect, self.subject, bool(set(self.profile) - {"subject"}),
                              today=self.today)
+        kind = hardship_in(turn.text)
+        if kind:   # "喘息服务怎么申请，我真的吃不消了": heard first, then the answer
+            self._lead.insert(0, hardship_lines(kind, self.engine_profile(), turn.text, self.kb)[0])
         self._say("\n".join(lines))
         if not policy.verified and not self.slots.get("caveat_said"):   # once per conversation
             self._say(w["final_word"])

@@ -106,7 +106,7 @@ def test_start_commands_and_a_conversation_to_a_booking(api, bridge):
     assert len(results) <= 4
     # a typed number works like a tap
     more = say(api, chat, "2")
-    assert "4." in texts(more)
+    assert "老年助餐服务" in texts(more) and "高龄津贴" not in texts(more)   # the second page
     say(api, chat, "帮我约个助浴")
     say(api, chat, "明天上午")
     say(api, chat, "姑苏区平江路100号3幢201室")
