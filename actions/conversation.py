@@ -519,7 +519,7 @@ class Conversation:
             return "ask_recommendation"   # "覅问来问去哉，直接讲伲好拿点啥": the results, not a complaint
         if ALREADY_SAID.search(turn.text) and not answered:
             return "already_said"   # "刚才说过了": what was recorded, and only what is missing
-        if intent == "goodbye" and not sure(turn, EXPLICIT_BYE):
+        if intent == "goodbye" and (not sure(turn, EXPLICIT_BYE) or NOT_DONE.search(turn.text)):
             intent = "thank" if "谢" in turn.text else "nlu_fallback"   # a guessed goodbye ends nothing
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
@@ -560,7 +560,7 @@ class Conversation:
 
     def _says_goodbye(self, answered: bool = False) -> bool:
         turn = self.turn
-        if answered or turn.facts or QUESTION_WORDS.search(turn.text) or NOT_DONE.search(turn.text) \
+        if answered or set(turn.facts) - {"subject"} or QUESTION_WORDS.search(turn.text) or NOT_DONE.search(turn.text) \
                 or turn.intent in OWN_MEANING - {"more"}:
             return False
         if STRONG_BYE.search(turn.text):
