@@ -251,10 +251,14 @@ class Conversation:
         estimate = self.age_estimate()
         if estimate is None:
             return self.profile
+        key = (tuple(sorted(self.profile.items(), key=lambda kv: kv[0])), estimate)
+        if getattr(self, "_engine_profile_key", None) == key:
+            return self._engine_profile_value   # one pair of evaluations per turn, however often asked
         low, high = ({**self.profile, "age": a} for a in estimate)
         same = [(r.id, r.status, r.priority_tier) for r in evaluate(self.kb, low, self.today)] == \
             [(r.id, r.status, r.priority_tier) for r in evaluate(self.kb, high, self.today)]
-        return low if same else self.profile
+        self._engine_profile_key, self._engine_profile_value = key, (low if same else self.profile)
+        return self._engine_profile_value
 
     def _take_age_estimate(self, stated: dict) -> None:
         estimate = self.turn.age_range
