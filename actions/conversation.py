@@ -83,10 +83,12 @@ def elder_word(text: str) -> str | None:
     return first_label(text)
 
 
+# Said by a relative of themselves ("我自己今年五十五"): not the elder's.
+PERSONAL_OF_SPEAKER = ("age", "care_level", "dementia", "disability_grade", "care_assessed", "medical_insured")
 # A crisis said with a loss is today's only when money is short now.
 MONEY_NOW = re.compile(r"钱|过不下去|揭不开锅|收入|垮了|交不起|付不起|拿不出|生活困难|没法生活")
 # "算了，地址不想说": one question refused, not the request.
-REFUSE_FIELD = re.compile(r"不想说|先不说|这个不说|不方便说|不想填|先不填|不告诉|不想告诉|让工作人员.{0,6}问|打电话问我|到时候再说|"
+REFUSE_FIELD = re.compile(r"不想留|不想给|不留|不想说|先不说|这个不说|不方便说|不想填|先不填|不告诉|不想告诉|让工作人员.{0,6}问|打电话问我|到时候再说|"
                           r"记不清|不记得")
 # What an unfinished message was about to say: "我今年" … an age, "她住在" … a place.
 FRAGMENT_FACT = ((("age"), re.compile(r"今年|岁数|年纪|年龄|多大")), ("district", re.compile(r"住|家在|在$")),
@@ -294,6 +296,15 @@ class Conversation:
             self.turn.facts.pop("emergency", None)
             for person in self.turn.persons:
                 (person.get("facts") or {}).pop("emergency", None)
+        if self.slots.get("subject") == "relative" and self.turn.facts.get("subject") == "self" \
+                and not any(p.get("own") for p in self.turn.persons):
+            # "我自己今年五十五": a relative speaking of themselves, not of the elder
+            own = {k for k in PERSONAL_OF_SPEAKER if k in self.turn.facts}
+            if own:
+                for k in own:
+                    self.turn.facts.pop(k)
+                self.turn.readings = {}
+                self._note(wording()["speaker_own"])
         focus = topic_in_words(self.turn.text)
         if focus:
             self._set("focus", focus)   # "吃不消了": the carer's relief first, now and later
@@ -392,10 +403,15 @@ class Conversation:
         if problem:
             self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
         if isinstance(task, BookingRequest) and REFUSE_FIELD.search(turn.text) \
-                and not re.search(r"不约|不办|不要了|不申请|取消", turn.text) and task.skip_open_field():
-            task.ask_next()   # "算了，地址不想说": that question is left to the staff's call
-            self._after_request()
-            return
+                and not re.search(r"不约|不办|不要了|不申请|取消", turn.text):
+            if task.skip_open_field():
+                task.ask_next()   # "算了，地址不想说": that question is left to the staff's call
+                self._after_request()
+                return
+            if self.slots.get("task_field") == "phone" and not task.read():
+                self._note(request_words()["phone_needed"])   # "手机号不想留": what it is for, a landline will do
+                task.ask_next()
+                return
         if isinstance(task, BookingRequest) and (intent == "cancel_booking" or STOP_REQUEST.search(turn.text)) \
                 and not parse_reference(turn.text) and not KEEP_GOING.search(turn.text):
             task.stop()   # "不约了", "取消" at any question: the request was never filed
@@ -564,11 +580,12 @@ class Conversation:
 
     def _says_goodbye(self, answered: bool = False) -> bool:
         turn = self.turn
-        if answered or set(turn.facts) - {"subject"} or QUESTION_WORDS.search(turn.text) or NOT_DONE.search(turn.text) \
-                or turn.intent in OWN_MEANING - {"more"}:
+        if answered or set(turn.facts) - {"subject"} or NOT_DONE.search(turn.text) or turn.intent in OWN_MEANING - {"more"}:
             return False
-        if STRONG_BYE.search(turn.text):
-            return True
+        if STRONG_BYE.search(turn.text) and not re.search(r"[吗？?]\s*$|呢\s*$", turn.text):
+            return True   # "谢谢你，我知道怎么办了，再见"
+        if QUESTION_WORDS.search(turn.text):
+            return False
         if EXPLICIT_BYE.search(turn.text) and ("impatient" not in turn.cues or "谢" in turn.text):
             return True   # "好的谢谢你没别的了": thanks and nothing more (alone, "没别的了" asks for the results)
         return False

@@ -84,3 +84,38 @@ def test_grief_said_across_a_comma_is_still_grief():
     reply = s.say("我女儿，前几年生病走了，就这一个孩子")
     assert "节哀" in text(reply) and "祝" not in text(reply)
     assert s.slots.get("emergency") is None
+
+
+def test_a_relatives_own_age_is_not_the_elders():
+    s = Session()
+    s.say("我婆婆八十三，住相城")
+    reply = s.say("我本人也六十了，是家里老大")
+    assert s.slots["age"] == 83 and "您自己的情况" in text(reply)
+
+
+def test_a_phone_refused_keeps_the_booking_and_says_what_it_is_for():
+    s = Session()
+    s.say("我爷爷八十八，住姑苏，苏州户口")
+    s.say("给爷爷约个助餐送饭", "book_service")
+    for answer in ("后天中午", "姑苏区十全街100号2幢101", "叫他李爷爷"):
+        s.say(answer)
+    assert s.slots["task_field"] == "phone"
+    reply = s.say("算了电话就不想给了")
+    assert s.slots.get("booking_kind") == "home_service" and "座机" in text(reply)
+
+
+def test_a_break_in_under_way_is_110():
+    reply = Session().say("外面有人在拧我家门锁，我一个人在家")
+    assert "110" in text(reply)
+
+
+def test_another_citys_medical_reimbursement_goes_to_the_medical_line():
+    reply = Session().say("我妈在南京看病，异地就医怎么报销")
+    assert "12393" in text(reply)
+
+
+def test_a_thank_you_and_goodbye_with_how_in_it_still_ends():
+    s = Session()
+    s.say("我外婆八十五，住吴江，苏州户口")
+    reply = s.say("懂了，我知道怎么弄了，谢谢，再见")
+    assert "身体健康" in text(reply)

@@ -86,8 +86,8 @@ def _mentions(text: str):
         if re.match(r"\s*(?:一样|一般|似的|差不多)", text[m.end():m.end() + 4]) \
                 and re.search(r"(?:跟|和|同|像|与|搭)\s*$", text[max(0, m.start() - 2):m.start()]):
             continue   # "跟外婆一样也有医保": a comparison, not the person spoken of
-        if re.search(r"[他她伊俚]\s*(?:早就|已经|一直|也)?(?:跟|和|同|与|搭)\s*$", text[max(0, m.start() - 6):m.start()]):
-            continue   # "他跟我妈早就离了": the other one in someone's sentence
+        if re.search(r"(?:[他她伊俚]\s*(?:早就|已经|一直|也)?|[，,]\s*)(?:跟|和|同|与|搭)\s*$", text[max(0, m.start() - 6):m.start()]):
+            continue   # "他跟我妈早就离了", "…，跟爷爷住一块儿": the other one in someone's sentence
         found.append((m.start(), m.end(), pairs.get(w) or [single[w]], False))
     return found
 

@@ -293,8 +293,12 @@ def sections(url: str) -> list[str]:
     lines = section(dev, seconds)
     if HELDOUT.exists():
         held, seconds = evaluate(url, (HELDOUT,))
-        lines += section(held, seconds, title="### 8b. Held out: written after the fixes, by another helper "
-                                              "(data/eval/heldout17_trust.yml)")
+        lines += section(held, seconds, title="### 8b. Held out: written after the first fixes by another helper "
+                                              "(data/eval/heldout17_trust.yml); its classes were then fixed too")
+    if FINAL.exists():
+        final, seconds = evaluate(url, (FINAL,))
+        lines += section(final, seconds, title="### 8c. Final: written after every fix by a third helper, "
+                                               "never used to fix anything (data/eval/final17_trust.yml)")
     return lines
 
 
@@ -322,6 +326,7 @@ def main() -> int:
 # --- reply shape over whole conversations: bubble lengths, rank of the most relevant result ----------
 MOST_RELEVANT = EVAL / "most_relevant.yml"
 HELDOUT = EVAL / "heldout17_trust.yml"
+FINAL = EVAL / "final17_trust.yml"
 
 
 def shape_section(outcomes: list) -> list[str]:
