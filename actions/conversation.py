@@ -837,8 +837,12 @@ class Conversation:
         topic = self.topic()
         items = recommended(self.results())
         if topic and topic.undecided_first:
-            items += [r.to_dict() for r in self.results() if r.status == "unknown" and r.id in topic.policies[:3]
-                      and r.missing and not set(r.missing) & self.skipped]
+            # at most one, after what the topic can already give: "还要知道医保才能确定"
+            undecided = [r.to_dict() for r in self.results() if r.status == "unknown" and r.id in topic.policies[:3]
+                         and r.missing and not set(r.missing) & self.skipped][:1]
+            decided = ordered(items, topic)
+            lead = [i for i in decided if i["id"] in topic.policies]
+            return lead[:1] + undecided + lead[1:] + [i for i in decided if i["id"] not in topic.policies]
         return ordered(items, topic)
 
     def _next_question(self) -> str | None:

@@ -17,7 +17,7 @@ from .profile import FACT_NAMES, dont_know_facts, known_profile
 from .render import describe_value, wording
 
 # What is kept per person besides the facts: what they were told, so switching back shows it.
-PER_PERSON = FACT_NAMES + ("age_estimate", "shown_results", "shown_count", "care_estimated")
+PER_PERSON = FACT_NAMES + ("age_estimate", "shown_results", "shown_count", "care_estimated", "focus")
 # Kept for the conversation, not per person.
 NOT_PER_PERSON = {"subject"}
 # Left when the person changes: the open question was about the other one.
