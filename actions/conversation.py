@@ -130,6 +130,32 @@ class Reply:
     restart: bool = False                          # the user confirmed: clear the conversation
 
 
+BUBBLE = 200   # characters: a phone screen's worth, read without scrolling
+
+
+def split_bubble(text: str, limit: int = BUBBLE) -> list[str]:
+    """Lines packed into bubbles of at most `limit` characters; a longer line is cut after a
+    clause mark (。；，) so no sentence is broken mid-word."""
+    if len(text) <= limit:
+        return [text]
+    pieces = []
+    for line in text.split("\n"):
+        while len(line) > limit:
+            cut = max(line.rfind(p, 0, limit) for p in "。；，、）")
+            cut = cut + 1 if cut > limit // 3 else limit
+            pieces.append(line[:cut])
+            line = line[cut:]
+        pieces.append(line)
+    bubbles, current = [], ""
+    for piece in pieces:
+        if current and len(current) + 1 + len(piece) > limit:
+            bubbles.append(current)
+            current = piece
+        else:
+            current = f"{current}\n{piece}" if current else piece
+    return bubbles + ([current] if current else [])
+
+
 def _short_name(name: str) -> str:
     """"高龄津贴（尊老金）" -> "尊老金": the name people say."""
     m = re.search(r"（(.+?)）", name)
@@ -219,6 +245,10 @@ class Conversation:
         """One bubble. A `menu` (what to do with the results) keeps the numbers it had on screen."""
         text = "\n".join(self._lead + ([text] if text else []))
         self._lead = []
+        parts = split_bubble(text)
+        for part in parts[:-1]:   # a long reply is several short bubbles; the buttons go with the last
+            self.reply.messages.append({"text": part})
+        text = parts[-1] if parts else text
         if text or buttons:  # never an empty bubble
             message = {"text": text}
             if buttons:
