@@ -84,7 +84,8 @@ def elder_word(text: str) -> str | None:
 
 
 # Said by a relative of themselves ("我自己今年五十五"): not the elder's.
-PERSONAL_OF_SPEAKER = ("age", "care_level", "dementia", "disability_grade", "care_assessed", "medical_insured")
+PERSONAL_OF_SPEAKER = ("age",)
+SPEAKER_AGE = re.compile(r"我(?:自己|本人)?(?:今年|也|都|已经)?(?:快|才|有)?\s*[\d一二三四五六七八九十]{2,3}")
 # A crisis said with a loss is today's only when money is short now.
 MONEY_NOW = re.compile(r"钱|过不下去|揭不开锅|收入|垮了|交不起|付不起|拿不出|生活困难|没法生活")
 # "算了，地址不想说": one question refused, not the request.
@@ -326,7 +327,7 @@ class Conversation:
             self.turn.facts.pop("emergency", None)
             for person in self.turn.persons:
                 (person.get("facts") or {}).pop("emergency", None)
-        if self.slots.get("subject") == "relative" and self.turn.facts.get("subject") == "self" \
+        if self.slots.get("subject") == "relative" and "age" in self.turn.facts and SPEAKER_AGE.search(self.turn.text) \
                 and not any(p.get("own") for p in self.turn.persons):
             # "我自己今年五十五": a relative speaking of themselves, not of the elder
             own = {k for k in PERSONAL_OF_SPEAKER if k in self.turn.facts}

@@ -28,7 +28,7 @@ OWN_FACTS = {"age", "care_level", "dementia", "disability_grade", "care_assessed
 SHARED_FACTS = ("district", "hukou", "economic_status", "family_planning_special", "emergency")
 SPOUSES = [{"父亲", "母亲"}, {"爷爷", "奶奶"}, {"外公", "外婆"}, {"公公", "婆婆"}, {"岳父", "岳母"}, {"本人", "老伴"}]
 LOSS = re.compile(r"(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早")
-CARING = re.compile(r"照顾|照料|伺候|服侍|护理|陪护|看护|陪着")
+CARING = re.compile(r"照顾|照料|伺候|服侍|护理|陪护|看护|陪着|扶着|帮忙|帮我|帮她|帮他|搀")
 # Kinds of fact a couple shares when said once after both are named.
 SHARED_KINDS = {"district", "hukou", "economic_status", "living", "medical_insured", "family_planning_special", "emergency"}
 _GRADE_ONLY = re.compile(r"^[^，,]{0,4}?([一二三四1-4])级")
@@ -86,6 +86,8 @@ def _mentions(text: str):
         if re.match(r"\s*(?:一样|一般|似的|差不多)", text[m.end():m.end() + 4]) \
                 and re.search(r"(?:跟|和|同|像|与|搭)\s*$", text[max(0, m.start() - 2):m.start()]):
             continue   # "跟外婆一样也有医保": a comparison, not the person spoken of
+        if re.search(r"(?:要|让|靠|叫|请|等着|需要|全靠|都是|就是)\s*$", text[max(0, m.start() - 2):m.start()]) and len(w) > 1:
+            continue   # "洗澡要老伴扶一把", "都是我妈在管": the one who helps, not an elder spoken of
         if re.search(r"(?:[他她伊俚]\s*(?:早就|已经|一直|也)?|[，,]\s*)(?:跟|和|同|与|搭)\s*$", text[max(0, m.start() - 6):m.start()]):
             continue   # "他跟我妈早就离了", "…，跟爷爷住一块儿": the other one in someone's sentence
         found.append((m.start(), m.end(), pairs.get(w) or [single[w]], False))
