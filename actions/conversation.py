@@ -807,11 +807,15 @@ class Conversation:
         conversation goes on, so nobody is ever stuck on one question. Asked again after an
         aside (a policy question, a referral) it does not count: the user never refused it."""
         if not count and self.times_asked(f"fact:{fact}") >= MAX_ASKS:
-            # after an aside (a policy question, a referral) the question was never refused: it stays
-            # open, mentioned, not asked a third time and not skipped
-            self._set("question_key", f"fact:{fact}")
-            self._posed = True
-            self._say(wording()["still_open"].format(label=FACTS[fact].label))
+            # after asides (policy questions, referrals) the question was never refused: it is not
+            # skipped, and not asked a third time; the results so far come instead, the question
+            # stays on offer with the others
+            self._set("asked_fact", None)
+            self._note(wording()["still_open"].format(label=FACTS[fact].label))
+            if self.shown is None:
+                self._show_results()
+            else:
+                self._footer(cards_left=self._cards_left())
             return
         if not count and self.times_asked(f"fact:{fact}"):
             self.pose(f"fact:{fact}")
