@@ -86,10 +86,11 @@ def _mentions(text: str):
         if re.match(r"\s*(?:一样|一般|似的|差不多)", text[m.end():m.end() + 4]) \
                 and re.search(r"(?:跟|和|同|像|与|搭)\s*$", text[max(0, m.start() - 2):m.start()]):
             continue   # "跟外婆一样也有医保": a comparison, not the person spoken of
-        if re.search(r"(?:要|让|靠|叫|请|等着|需要|全靠|都是|就是)\s*$", text[max(0, m.start() - 2):m.start()]) and len(w) > 1:
-            continue   # "洗澡要老伴扶一把", "都是我妈在管": the one who helps, not an elder spoken of
-        if re.search(r"(?:[他她伊俚]\s*(?:早就|已经|一直|也)?|[，,]\s*)(?:跟|和|同|与|搭)\s*$", text[max(0, m.start() - 6):m.start()]):
-            continue   # "他跟我妈早就离了", "…，跟爷爷住一块儿": the other one in someone's sentence
+        if re.search(r"(?:要|让|靠|叫|请|等着|需要|全靠)\s*$", text[max(0, m.start() - 2):m.start()]) and len(w) > 1:
+            continue   # "洗澡要老伴扶一把": the one who helps, not an elder spoken of
+        joined = re.search(r"(?:跟|和|同|与|搭)\s*$", text[:m.start()])
+        if joined and not ends_with_person(text[:joined.start()]):
+            continue   # "他跟我妈早就离了", "住在太仓那边跟我妈两个人住": the other one in someone's sentence
         found.append((m.start(), m.end(), pairs.get(w) or [single[w]], False))
     return found
 
@@ -106,6 +107,13 @@ def _spouse_pronouns(text: str, taken: list) -> list:
         if not any(a <= m.start(1) < b for a, b in spans):
             out.append((m.start(1), m.end(1), ["老伴"], True))
     return out
+
+
+def ends_with_person(text: str) -> bool:
+    """"我爸和…": the words before 和 end with a person (two people named together)."""
+    _, _, pattern, _, _ = _words()
+    tail = text[-6:]
+    return any(m.end() == len(tail) for m in pattern.finditer(tail))
 
 
 def first_label(text: str) -> str | None:
