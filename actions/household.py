@@ -27,6 +27,8 @@ RESET_ON_SWITCH = ("asked_fact", "offer_open", "continuing", "question_key", "qu
 SWITCH_ASK = re.compile(r"呢|看看|看一下|看下|回到|换成|换到|说说|查查|查一下|怎么样|能领|能享受|能拿|有什么|有哪些|的情况|的结果|^看")
 REQUEST_INTENTS = {"book_service", "apply_waitlist", "request_assessment", "book_advisor"}
 COPIED_TO_SPOUSE = ("district", "hukou")
+# The person named is the one who looks after the elder ("我妈照顾他吃不消了"): kept, not switched to.
+CARER = re.compile(r"照顾|伺候|服侍|护理|陪护|吃不消|撑不住|扛不住|累|熬|守着")
 # "他们都是低保户", "两个人都有医保": said of every elder of the household
 TOGETHER = re.compile(r"他们|她们|他俩|她俩|两个人|两人|二人|两位|俩人|我们俩|我们两个|两家头|老两口|两个都|都是")
 SHARED_KINDS = ("district", "hukou", "economic_status", "living", "medical_insured", "family_planning_special",
@@ -94,7 +96,21 @@ class Household:
             return
         if not with_facts and not asked:
             return
+        if with_facts and not asked and CARER.search(turn.text) and self.current is not None:
+            # "喘息服务…我妈七十八了实在吃不消了": the carer is an elder too, kept, but the one being
+            # cared for stays the one looked at
+            self._keep(label, person["facts"])
+            self._use_facts({k: v for k, v in turn.facts.items() if k not in person["facts"]})
+            return
         self.switch(label, person.get("facts") or {})
+
+    def _keep(self, label: str, facts: dict) -> None:
+        others = self.others
+        entry = dict(others.get(label) or {})
+        others[label] = {**entry, "facts": {**(entry.get("facts") or {}), **facts}}
+        self.c._set("household", others)
+        self.c._note(wording()["household"]["kept"].format(
+            who=display(label, self.c.subject), facts="，".join(describe_value(k, v) for k, v in facts.items())))
 
     def _several_at_once(self, persons: list[dict]) -> None:
         """"我爸妈一个82一个79都住园区": the one looked at gets the turn's facts, the others wait."""
