@@ -58,6 +58,8 @@ def test_no_question_thrice_and_every_flow_ends(advisor, flow, answer):
         assert reply, "\n".join(chat.transcript)
         if shows_results(reply) and flow == "advice":
             ended = True
+        if flow == "advice" and "等您想好了再说" in Chat.texts(reply):
+            ended = True   # asked twice between asides, then left on offer beside the results so far
     for i in range(len(history) - 2):
         assert not (history[i] and history[i] == history[i + 1] == history[i + 2]), \
             f"{history[i]} asked three times in a row:\n" + "\n".join(chat.transcript)
