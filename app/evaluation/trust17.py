@@ -297,8 +297,9 @@ def sections(url: str) -> list[str]:
                                               "(data/eval/heldout17_trust.yml); its classes were then fixed too")
     if FINAL.exists():
         final, seconds = evaluate(url, (FINAL,))
-        lines += section(final, seconds, title="### 8c. Final: written after every fix by a third helper, "
-                                               "never used to fix anything (data/eval/final17_trust.yml)")
+        lines += section(final, seconds, title="### 8c. Final: written by a third helper after 8b's fixes "
+                                               "(data/eval/final17_trust.yml); its first run, before the fixes "
+                                               "of its own classes, is quoted in README")
     return lines
 
 
