@@ -56,6 +56,8 @@ def write_endpoints(settings: Settings, action_port: int, rasa_port: int | None 
     path = settings.var_dir / (f"endpoints-{rasa_port}.yml" if rasa_port else "endpoints.yml")
     config = {"action_endpoint": {"url": settings.action_url or f"http://127.0.0.1:{action_port}/webhook"},
               "tracker_store": tracker_store_config(settings.db_url)}
+    if settings.action_token:   # Rasa sends it as ?token= on every action call (app/action_server.py)
+        config["action_endpoint"]["token"] = settings.action_token
     if settings.redis_url:
         config["lock_store"] = lock_store_config(settings.redis_url)
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -114,7 +116,8 @@ def _wait_http(url: str, timeout: float, procs: list[subprocess.Popen], stop=lam
 
 
 def action_server_args(port: int) -> list[str]:
-    return [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+    """The action server on loopback (app/action_server.py): only the Rasa beside it can call it."""
+    return [sys.executable, "-m", "app.action_server", "--port", str(port), "--host", "127.0.0.1"]
 
 
 def rasa_args(model: Path, endpoints: Path, port: int, enable_api: bool = False) -> list[str]:

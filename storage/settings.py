@@ -19,6 +19,7 @@ class Settings:
     # the production profile (README "Production"): all unset on the embedded default
     redis_url: str | None = None        # the lock store shared by every Rasa instance
     action_url: str | None = None       # action servers behind a load balancer, else the local one
+    action_token: str | None = None     # the secret every call to an action server must carry
     rasa_workers: int = 1               # Sanic workers per Rasa instance (more need redis_url)
     db_pool: int = 5                    # connections kept per process and database engine
     db_max_overflow: int = 5            # extra connections a process may open under load
@@ -46,6 +47,7 @@ class Settings:
             var_dir=var_dir,
             redis_url=os.environ.get("ELDERCARE_REDIS_URL") or None,
             action_url=os.environ.get("ELDERCARE_ACTION_URL") or None,
+            action_token=os.environ.get("ELDERCARE_ACTION_TOKEN") or None,
             rasa_workers=int(os.environ.get("ELDERCARE_RASA_WORKERS", "1")),
             db_pool=int(os.environ.get("ELDERCARE_DB_POOL", "5")),
             db_max_overflow=int(os.environ.get("ELDERCARE_DB_MAX_OVERFLOW", "5")),
