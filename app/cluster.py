@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from app.serve import (Processes, _wait_http, action_server_args, free_port, model_path, rasa_args, rasa_env,
                        write_endpoints)
+from channels.outage import nginx_outage_body
 from storage.settings import Settings
 
 NGINX_CONF = """\
@@ -63,6 +64,11 @@ http {{
             proxy_next_upstream error timeout;
             proxy_connect_timeout 2s;
             proxy_read_timeout 90s;
+            error_page 502 504 = @outage;   # no instance answered: the apology, not nginx's HTML page
+        }}
+        location @outage {{
+            default_type "application/json; charset=utf-8";
+            return 503 '{outage}';
         }}
     }}
     server {{
@@ -142,6 +148,7 @@ class Cluster(Processes):
                                           for p in ports)
         conf = self.prefix / "nginx.conf"
         conf.write_text(NGINX_CONF.format(prefix=self.prefix, port=self.port, action_port=self.action_lb_port,
+                                          outage=nginx_outage_body(),
                                           advisor_servers=servers(self.rasa_ports),
                                           action_servers=servers(self.action_ports)), encoding="utf-8")
         return conf

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 LOCKS_DOWN = "不好意思，系统正在维护，暂时不能处理消息。请过几分钟再发一次，您之前说的都还在。"
 DATABASE_DOWN = "不好意思，系统暂时连不上，刚才这句没有记下。请过一会儿再说一次。"
-APOLOGIES = (LOCKS_DOWN, DATABASE_DOWN)
+# A Rasa instance died mid-turn and no other could take the message: said by nginx itself.
+INSTANCE_DOWN = "不好意思，系统刚才出了点问题，这句没有处理。请过一会儿再说一次，您之前说的都还在。"
+APOLOGIES = (LOCKS_DOWN, DATABASE_DOWN, INSTANCE_DOWN)
+
+
+def nginx_outage_body() -> str:
+    """The REST channel's reply shape, for nginx to return when no Rasa instance answers
+    (app/cluster.py, deploy/nginx.conf): the client gets the short Chinese apology, never HTML."""
+    import json
+    return json.dumps([{"recipient_id": "", "text": INSTANCE_DOWN}], ensure_ascii=False)
 
 
 def _chain(exc: BaseException):
