@@ -10,8 +10,15 @@ retrieved or saved by this process stays in an LRU cache; the database stays the
   used; otherwise (another instance answered, or a turn failed half way) it is read again;
 * save: only the events after those this process saved are inserted, in one transaction.
 
-Several Rasa instances stay correct: a conversation another instance moved on is re-read. It
-is configured as a custom tracker store (`type: storage.tracker_store.CachedSQLTrackerStore`
+Several Rasa instances stay correct: a conversation another instance moved on is re-read.
+
+Personal numbers are not kept in the conversation: a user message is stored with its phone and
+身份证 numbers masked (its text, its parse data, its entities) — the turn that needed them has
+read them already (a 身份证 number is an age by then). The `phone` slot stays whole while a
+request may still need it; once the request is filed or left, the stored slot events are masked
+too. The booking's own columns keep what staff need (storage/bookings.py).
+
+It is configured as a custom tracker store (`type: storage.tracker_store.CachedSQLTrackerStore`
 with the SQL store's own settings), Rasa's documented extension point.
 """
 from __future__ import annotations
@@ -28,6 +35,8 @@ from sqlalchemy.pool import QueuePool
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from storage.masking import mask_text
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +94,20 @@ class CachedSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         entry = self._cache.get(tracker.sender_id)
+        await self.stream_events(tracker)
         if entry is None or entry[2] is not tracker or len(tracker.events) < entry[1]:
-            await super().save(tracker)   # counts what is stored, as Rasa does
-            with self.session_scope() as session:
+            with self.session_scope() as session:   # counts what is stored, as Rasa does
+                new_events = list(self._additional_events(session, tracker))
+                for row in (self._row(tracker.sender_id, event) for event in new_events):
+                    session.add(self.SQLEvent(**row))
+                session.commit()
+                if _request_over(new_events):
+                    self._mask_phone_slots(session, tracker.sender_id)
                 self._remember(tracker.sender_id, self._newest_id(session, tracker.sender_id), tracker)
             return
-        await self.stream_events(tracker)
         newest = entry[0]
-        rows = [self._row(tracker.sender_id, event) for event in itertools.islice(tracker.events, entry[1], None)]
+        new_events = list(itertools.islice(tracker.events, entry[1], None))
+        rows = [self._row(tracker.sender_id, event) for event in new_events]
         with self.session_scope() as session:
             if rows:
                 # Core inserts, not ORM objects (the unit of work was a twentieth of a turn); the
@@ -102,12 +117,57 @@ class CachedSQLTrackerStore(SQLTrackerStore):
                     session.execute(table.insert(), rows[:-1])
                 newest = session.execute(table.insert(), rows[-1]).inserted_primary_key[0]
             session.commit()
+            if _request_over(new_events):
+                self._mask_phone_slots(session, tracker.sender_id)
         self._remember(tracker.sender_id, newest, tracker)
+
+    def _mask_phone_slots(self, session, sender_id: Text) -> None:
+        """A request filed or left: the phone number it needed is masked in the stored slot events."""
+        table = self.SQLEvent.__table__
+        rows = session.execute(sa.select(table.c.id, table.c.data).where(
+            table.c.sender_id == sender_id, table.c.type_name == "slot",
+            sa.or_(*(table.c.data.like(f'%"name": "{name}"%') for name in PHONE_SLOTS)))).all()
+        for row_id, data in rows:
+            event = json.loads(data)
+            if isinstance(event.get("value"), str) and mask_text(event["value"]) != event["value"]:
+                event["value"] = mask_text(event["value"])
+                session.execute(table.update().where(table.c.id == row_id).values(data=json.dumps(event)))
+        session.commit()
 
     @staticmethod
     def _row(sender_id: Text, event) -> dict:
-        # the same columns SQLTrackerStore.save writes
-        data = event.as_dict()
+        # the same columns SQLTrackerStore.save writes; a user message with its numbers masked
+        data = _without_numbers(event.as_dict()) if event.type_name == "user" else event.as_dict()
         return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
                 "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
                 "action_name": data.get("name"), "data": json.dumps(data)}
+
+
+def _masked(value):
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
+
+
+def _without_numbers(data: dict) -> dict:
+    """A user message as stored: every string in it (text, parse data, entities, metadata) with
+    phone and 身份证 numbers masked."""
+    return _masked(data)
+
+
+PHONE_SLOTS = ("phone", "lookup_phone")   # a booking's number; the number a status check was asked with
+
+
+def _request_over(events) -> bool:
+    """A request was filed or left in these events: its phone number is needed no more."""
+    for event in events:
+        if event.type_name == "slot" and ((event.key == "booking_reference" and event.value)
+                                          or (event.key in ("booking_kind", "lookup_purpose") and event.value is None)):
+            return True
+        if event.type_name == "restart":
+            return True
+    return False

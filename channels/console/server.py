@@ -205,7 +205,8 @@ class Console:
         shown = text if not text.startswith("/") else data.get("label") or text
         # the turn keeps how its reply was laid out; profile and results go to the call's state
         layout = [{"custom": {k: payload.get(k) for k in ("type", "asking", "cards", "lines")}}] if payload else []
-        self.store.add_turn(call, shown, [m for m in replies if not m.get("custom")] + layout, state)
+        # the call record keeps what was said with phone and 身份证 numbers masked (the booking has them)
+        self.store.add_turn(call, mask_text(shown), [m for m in replies if not m.get("custom")] + layout, state)
         view = self.view(self.store.call(call.id))
         view["said"] = mask_text(shown)
         return web.json_response(view)
