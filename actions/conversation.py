@@ -184,6 +184,7 @@ class Conversation:
         self.household_said = False  # several elders were named in this message
         self.switched = False        # the user went back to an elder already known: their results again
         self.share_with_household = False   # "他们都是低保户": the facts go to every elder
+        self._engine_profile_key, self._engine_profile_value = None, None   # engine_profile(), once per turn
 
     # --- slots ---------------------------------------------------------------------------------
     def _get(self, name: str, default=None):
@@ -285,7 +286,7 @@ class Conversation:
         if estimate is None:
             return self.profile
         key = (tuple(sorted(self.profile.items(), key=lambda kv: kv[0])), estimate)
-        if getattr(self, "_engine_profile_key", None) == key:
+        if self._engine_profile_key == key:
             return self._engine_profile_value   # one pair of evaluations per turn, however often asked
         low, high = ({**self.profile, "age": a} for a in estimate)
         same = [(r.id, r.status, r.priority_tier) for r in evaluate(self.kb, low, self.today)] == \

@@ -53,15 +53,19 @@ def load_referrals(path: Path = REFERRALS_FILE) -> tuple[Referral, ...]:
 
 
 @lru_cache(maxsize=1)
-def _other_places() -> re.Pattern:
-    names = yaml.safe_load(OTHER_PLACES_FILE.read_text(encoding="utf-8"))["places"]
-    return re.compile("(" + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)) + ")" + _ABOUT_PLACE)
+def other_place_names() -> frozenset:
+    """China's cities and provinces outside Suzhou (other_places.yml), read once for every user."""
+    return frozenset(yaml.safe_load(OTHER_PLACES_FILE.read_text(encoding="utf-8"))["places"])
 
 
 @lru_cache(maxsize=1)
 def _PLACE_ONLY() -> re.Pattern:
-    names = yaml.safe_load(OTHER_PLACES_FILE.read_text(encoding="utf-8"))["places"]
-    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+    return re.compile("|".join(re.escape(n) for n in sorted(other_place_names(), key=len, reverse=True)))
+
+
+@lru_cache(maxsize=1)
+def _other_places() -> re.Pattern:
+    return re.compile("(" + _PLACE_ONLY().pattern + ")" + _ABOUT_PLACE)
 
 
 def about_another_place(text: str) -> bool:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from policy_kb.referrals import other_place_names
+
 HERE = Path(__file__).resolve().parent
 LEXICON_PATH = HERE / "lexicon.yml"
 DIVISIONS_PATH = HERE / "places" / "divisions.yml"
@@ -299,13 +301,6 @@ def _best(names, word: str) -> list[PlaceHit]:
             for e in sorted(found, key=lambda e: e.name) if e.level == top]
 
 
-@lru_cache(maxsize=1)
-def _other_places() -> frozenset:
-    """China's cities and provinces outside Suzhou (policy_kb/other_places.yml): never a typo of ours."""
-    path = Path(__file__).resolve().parent.parent / "policy_kb" / "other_places.yml"
-    return frozenset(_load(path).get("places") or []) if path.exists() else frozenset()
-
-
 def sound_alike(word: str, typos: bool = True) -> list[PlaceHit]:
     """Gazetteer names that `word` may be a misheard or mistyped form of.
 
@@ -316,7 +311,7 @@ def sound_alike(word: str, typos: bool = True) -> list[PlaceHit]:
     towns, towns before communities); an exact name returns itself. Hits span the whole word.
     Several hits (or one hit with several districts) mean the caller must ask.
     """
-    if not _cjk(word) or len(word) > 12 or word in _other_places():
+    if not _cjk(word) or len(word) > 12 or word in other_place_names():
         return []   # "周口" is a city of its own (Henan), not 周市 mistyped
     idx = _sound_index()
     names: set[str] = set()

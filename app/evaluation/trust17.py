@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from app.evaluation.personas import RestChat
 from storage.settings import PROJECT_ROOT
 
 EVAL = PROJECT_ROOT / "data" / "eval"
@@ -70,16 +71,12 @@ class Outcome:
     error: str | None = None
 
 
-class Chat:
-    def __init__(self, url: str):
-        self.url, self.sender = url.rstrip("/"), f"trust-{uuid.uuid4().hex[:12]}"
+class Chat(RestChat):
+    """personas.RestChat, plus the conversation's slots read from Rasa's tracker (the API is on)."""
 
-    def say(self, text: str) -> list[dict]:
-        body = json.dumps({"sender": self.sender, "message": text}).encode()
-        request = urllib.request.Request(f"{self.url}/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as reply:
-            return json.loads(reply.read())
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.sender = f"trust-{uuid.uuid4().hex[:12]}"
 
     def slots(self) -> dict:
         with urllib.request.urlopen(f"{self.url}/conversations/{self.sender}/tracker", timeout=30) as reply:
