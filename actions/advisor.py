@@ -18,6 +18,7 @@ from rasa_sdk.types import DomainDict
 from . import kb_access
 from .conversation import Conversation
 from .render import wording
+from .spoken import speak
 from .turn import latest_turn
 
 logger = logging.getLogger(__name__)
@@ -29,11 +30,23 @@ def conversation_for(tracker: Tracker) -> Conversation:
                         metadata=(tracker.latest_message or {}).get("metadata"))
 
 
-def send(dispatcher: CollectingDispatcher, reply) -> list:
+def wants_spoken(tracker: Tracker) -> bool:
+    """The operator console (and a voice channel) asks for the spoken form in the message metadata."""
+    metadata = (tracker.latest_message or {}).get("metadata") or {}
+    return bool(metadata.get("operator") or metadata.get("spoken"))
+
+
+def send(dispatcher: CollectingDispatcher, reply, tracker: Tracker | None = None) -> list:
     if reply.payload:  # first, so a channel can render the state before the words
         dispatcher.utter_message(json_message=reply.payload)
     for message in reply.messages:
         dispatcher.utter_message(text=message["text"], buttons=message.get("buttons") or [])
+    if tracker is not None and wants_spoken(tracker) and reply.messages:
+        try:   # the same reply as said on the phone; the chat text above stays the truth
+            dispatcher.utter_message(json_message=speak(reply.messages, tracker.get_slot("subject"),
+                                                    (reply.payload or {}).get("lines")))
+        except Exception:
+            logger.exception("the spoken form failed")
     if reply.restart:
         return [Restarted()]
     return [SlotSet(name, value) for name, value in reply.slots.items()]
@@ -50,7 +63,7 @@ def carry_on(dispatcher: CollectingDispatcher, tracker: Tracker) -> list:
         logger.exception("the advisor failed on one turn")
         dispatcher.utter_message(text=wording()["sorry"])
         return []
-    return send(dispatcher, reply)
+    return send(dispatcher, reply, tracker)
 
 
 class ActionAdvisor(Action):
@@ -64,4 +77,4 @@ class ActionAdvisor(Action):
             logger.exception("the advisor failed on one turn")   # the traceback, never the user's text
             dispatcher.utter_message(text=wording()["sorry"])
             return []
-        return send(dispatcher, reply)
+        return send(dispatcher, reply, tracker)

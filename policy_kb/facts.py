@@ -35,6 +35,8 @@ class Fact:
     basic: bool = False   # decides most results: asked before the first results are shown
     question: Mapping[str, str] = field(default_factory=dict)
     options: tuple = ()
+    spoken: Mapping[str, str] = field(default_factory=dict)   # the question as said on the phone
+    operator_note: str = ""   # a sensitive question: why it is asked, and that it may be declined
 
     def rank(self, value: Any) -> int:
         """Position of an ordinal value (mildest first)."""
@@ -109,6 +111,8 @@ def load_facts(path: Path = FACTS_FILE) -> dict[str, Fact]:
             basic=bool(spec.get("basic", False)),
             question=spec.get("question", {}),
             options=tuple(tuple(o) for o in spec.get("options", ())),
+            spoken=spec.get("spoken", {}),
+            operator_note=spec.get("operator_note", ""),
         )
     return facts
 

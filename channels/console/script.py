@@ -1,11 +1,13 @@
 """What the operator reads out, from what the advisor replied (no dialogue logic here: the
-advisor decides; this only lays its reply out for speaking on the phone).
+advisor decides and words it; this only lays its reply out for speaking on the phone).
 
-- A question is said to the caller: to the elder themself "老人家，请问您今年多大岁数？", to a
-  relative in the advisor's own wording ("请问老人家今年多大岁数？").
-- Result cards are not read from the chat bubbles: the page lists every result beside the
-  script, so the chat's paging ("回复「更多」查看") and its buttons are left out, and the
-  「待核实」 caveat becomes an instruction to the operator.
+- The advisor sends the spoken form of its reply beside the chat text (actions/spoken.py): no
+  "回复…", no bullets, numbers as they are read. Result cards and their paging are left out of
+  it here: the page lists every result beside the script. A sensitive question comes with a
+  note for the operator (why it is asked, that the caller may decline).
+- Without a spoken form (a service's outage apology, a restart), the chat text is read, with the
+  profile question said to the caller: to the elder themself "老人家，请问您今年多大岁数？", to a
+  relative "请问老人家今年多大岁数？".
 - Answers are numbered by their place on the page, so keys 1–9 choose them.
 """
 from __future__ import annotations
@@ -17,16 +19,23 @@ from policy_kb.facts import load_facts
 
 FACTS = load_facts()
 INSTRUCTION = "请记录：来电人的回答（可以用简写，如「83 昆山 本地 独居 半失能」），或点选下面的选项、按数字键。"
-RESULTS_INSTRUCTION = ("请把右边「可以办的」逐项读给来电人听（为什么、怎么办、要带什么）。"
+RESULTS_INSTRUCTION = ("请把「可以办的」逐项读给来电人听：名字和状态；来电人想细问，点开这一项读「为什么、怎么办、要带什么」。"
                        "标「待核实」的金额和条件，请说明以当地民政部门的答复为准。")
 RESULT_STATUSES = ("eligible", "possible")
 CHAT_ONLY_PAYLOADS = ("/more",)          # paging through cards: the page shows them all
 NUMBER = re.compile(r"^\s*\d+\.\s*")
 
 
-def recommendations(messages: list[dict]) -> dict | None:
+SCREEN_ONLY_LINES = ("card", "screen.page", "screen.more")   # the page shows every result
+
+
+def custom(messages: list[dict], kind: str) -> dict | None:
     return next((m["custom"] for m in messages if isinstance(m.get("custom"), dict)
-                 and m["custom"].get("type") == "recommendations"), None)
+                 and m["custom"].get("type") == kind), None)
+
+
+def recommendations(messages: list[dict]) -> dict | None:
+    return custom(messages, "recommendations")
 
 
 def question_in(text: str) -> tuple[str, str] | None:
@@ -67,8 +76,31 @@ def _without(text: str, parts: list[str]) -> str:
     return "\n".join(line for line in text.split("\n") if line.strip())
 
 
+def answers_of(message: dict) -> list[dict]:
+    return [{"title": NUMBER.sub("", b.get("title", "")), "payload": b.get("payload", "")}
+            for b in message.get("buttons") or [] if b.get("payload") not in CHAT_ONLY_PAYLOADS]
+
+
 def script(messages: list[dict], subject: str | None = None) -> dict:
-    """The next thing to read out (the advisor's last message), its answers, what else it said."""
+    """What to read out, its answers, the instruction and (for a sensitive question) a note."""
+    said = custom(messages, "spoken")
+    if said is None:
+        return chat_script(messages, subject)
+    payload = recommendations(messages)
+    lines = [line for line in said.get("lines") or [] if line.get("key") not in SCREEN_ONLY_LINES]
+    chat = [m for m in messages if m.get("text") or m.get("buttons")]
+    question = next((line["key"].split(".", 1)[1] for line in reversed(lines)
+                     if (line.get("key") or "").startswith("question.")), None)
+    return {"read_out": "\n".join(line["text"] for line in lines),
+            "fact": question or asked_fact(chat[-1:], payload),
+            "answers": answers_of(chat[-1]) if chat else [],
+            "also_said": [],
+            "instruction": RESULTS_INSTRUCTION if payload and payload.get("cards") else INSTRUCTION,
+            "note": said.get("note") or ""}
+
+
+def chat_script(messages: list[dict], subject: str | None = None) -> dict:
+    """The same from the chat text alone (a reply that carries no spoken form)."""
     payload = recommendations(messages)
     chat = [m for m in messages if m.get("text") or m.get("buttons")]
     instruction = INSTRUCTION
@@ -94,11 +126,9 @@ def script(messages: list[dict], subject: str | None = None) -> dict:
     if payload and payload.get("cards") and not found and len(chat) > 1:
         read_out = chat[-2]["text"] + ("\n" + text if text else "")   # 结果 header + the offer
         chat = chat[:-1]
-    answers = [{"title": NUMBER.sub("", b.get("title", "")), "payload": b.get("payload", "")}
-               for b in last.get("buttons") or [] if b.get("payload") not in CHAT_ONLY_PAYLOADS]
     also = [m["text"] for m in chat[:-1] if m.get("text")] + before
-    return {"read_out": read_out, "fact": fact, "answers": answers, "also_said": also,
-            "instruction": instruction}
+    return {"read_out": read_out, "fact": fact, "answers": answers_of(last), "also_said": also,
+            "instruction": instruction, "note": ""}
 
 
 def results_to_read(payload: dict | None) -> list[dict]:
