@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
+from .masking import mask_text
 from .tables import telegram_buttons as table
 
 KEEP_PER_CHAT = 200   # older buttons of a chat are forgotten (a tap on them is answered politely)
@@ -33,7 +34,9 @@ class ButtonStore:
         with self.engine.begin() as conn:
             for position, (title, payload) in enumerate(buttons, 1):
                 new_id = conn.execute(insert(table).values(
-                    chat_key=chat_key, position=position, title=title[:200], payload=payload,
+                    # no button carries a phone or 身份证 number today; if one ever did, it is
+                    # stored masked like every other copy outside the booking (README, personal data)
+                    chat_key=chat_key, position=position, title=mask_text(title)[:200], payload=mask_text(payload),
                     local=local, created_at=now)).inserted_primary_key[0]
                 out.append(Button(new_id, position, title, payload, local, None))
             oldest_kept = conn.execute(select(table.c.id).where(table.c.chat_key == chat_key)

@@ -67,3 +67,16 @@ def test_a_real_engine_when_a_model_is_configured():
     pytest.importorskip("faster_whisper", reason="ELDERCARE_STT_MODEL 已设置但没装 faster-whisper：pip install faster-whisper")
     engine = speech.load_engine()
     assert engine is not None and isinstance(engine.transcribe(speech.to_wav16k(voice_note(1.0))), str)
+
+
+def test_a_button_never_stores_a_phone_or_id_number(tmp_path):
+    from sqlalchemy import text
+    from storage.db import migrated_engine
+    from storage.telegram_buttons import ButtonStore
+    engine = migrated_engine(f"sqlite:///{tmp_path / 'b.db'}")
+    ButtonStore(engine).add("chat-1", [("1. 打 13812345678 确认", "/inform{\"age\": 83}"),
+                                       ("2. 身份证 320502194105123012", "/deny")])
+    with engine.connect() as conn:
+        stored = " ".join(f"{t} {p}" for t, p in conn.execute(text("SELECT title, payload FROM telegram_buttons")))
+    assert "13812345678" not in stored and "320502194105123012" not in stored
+    assert '/inform{"age": 83}' in stored and "/deny" in stored   # payloads work as before
