@@ -32,6 +32,7 @@ from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, NOT_D
 from .hardship import hardship_in, hardship_lines
 from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
+from .reminders import Reminders
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, menu_numbers, next_step_buttons, numbered,
@@ -181,6 +182,7 @@ class Conversation:
         self._repeated: list[str] = []  # known facts the message said again
         self._chat_lines: dict[str, str] = {}   # "more" (回复「更多」…), "final_word" (待核实…)
         self.household = Household(self)
+        self.reminders = Reminders(self)
         self.household_said = False  # several elders were named in this message
         self.switched = False        # the user went back to an elder already known: their results again
         self.share_with_household = False   # "他们都是低保户": the facts go to every elder
@@ -565,6 +567,9 @@ class Conversation:
             return "referral"
         if LOSS.search(turn.text):
             return "loss"   # "我老伴走了" is a loss, never a goodbye
+        reminder = self.reminders.intent()
+        if reminder:
+            return reminder   # the offer to tell them later, its answers, "不用提醒了"
         if self._says_goodbye(answered):
             return "goodbye"   # "好的谢谢你没别的了", "就这些，再见": a goodbye in so many words
         if "impatient" in turn.cues and not answered:
@@ -953,6 +958,10 @@ class Conversation:
             buttons.append((b["continue"], payload("affirm")))
         elif items:
             lines.append(w["actions_hint"].format(example=_short_name(items[0]["name"])))
+            if self.reminders.can_offer():   # the results are complete: offered once, the question last
+                question, yes_no = self.reminders.offer()
+                lines.append(question)
+                buttons += yes_no
         if cards_left > 0:
             buttons.append((b["more"], payload("more")))
         for label in list(self.household.others)[:2]:   # the other elders of the household, by name
@@ -1093,7 +1102,11 @@ class Conversation:
         self._set("continuing", False)
         self._set("asked_fact", None)
         items = self.items()
-        self._say(wording()["offer_closed"], next_step_buttons(items), menu=True)
+        text, buttons = wording()["offer_closed"], []
+        if items and self.reminders.can_offer():
+            question, buttons = self.reminders.offer()
+            text += "\n" + question
+        self._say(text, buttons + next_step_buttons(items), menu=True)
 
     def _on_ask_policy(self) -> None:
         turn, w = self.turn, wording()
@@ -1192,6 +1205,21 @@ class Conversation:
         if self.subject == "self" or label == "本人":
             return "您"
         return f"您{label}" if label and label != "老伴" else "老人家"
+
+    def _on_reminder_yes(self) -> None:
+        self.reminders.on_yes()
+
+    def _on_reminder_no(self) -> None:
+        self.reminders.on_no()
+
+    def _on_reminder_month(self) -> None:
+        self.reminders.on_month()
+
+    def _on_reminder_phone(self) -> None:
+        self.reminders.on_phone()
+
+    def _on_reminder_stop(self) -> None:
+        self.reminders.on_stop()
 
     def _on_goodbye(self) -> None:
         self._set("asked_fact", None)

@@ -54,7 +54,9 @@ WORDS = {
     "chosen": "✅ ",
     "sorry": "不好意思，刚才出了点问题，请再说一次。",
 }
-COMMANDS = [("start", "开始"), ("help", "怎么用"), ("restart", "重新开始"), ("status", "我的预约和申请")]
+COMMANDS = [("start", "开始"), ("help", "怎么用"), ("restart", "重新开始"), ("status", "我的预约和申请"),
+            ("stop", "不用再提醒我")]
+STOP_WORDS = "不用提醒了"   # /stop: said to the advisor in words, which ends the reminders (actions/reminders.py)
 LOCAL = "local:"   # payloads the bridge answers itself
 
 
@@ -121,6 +123,11 @@ class Bridge:
         key = chat_key(update)
         async with self.locks[key]:
             await self.converse(update, context, key, "/restart")
+
+    async def on_stop(self, update: Update, context):
+        key = chat_key(update)
+        async with self.locks[key]:
+            await self.converse(update, context, key, STOP_WORDS)
 
     async def on_status(self, update: Update, context):
         key = chat_key(update)
@@ -245,6 +252,7 @@ def build(token: str, advisor_url: str, base_url: str | None = None, settings: S
     app.add_handler(CommandHandler("help", bridge.on_help))
     app.add_handler(CommandHandler("restart", bridge.on_restart))
     app.add_handler(CommandHandler("status", bridge.on_status))
+    app.add_handler(CommandHandler("stop", bridge.on_stop))
     app.add_handler(CallbackQueryHandler(bridge.on_callback))
     app.add_handler(MessageHandler(filters.VOICE | filters.AUDIO, bridge.on_voice))
     app.add_handler(MessageHandler(filters.PHOTO | filters.Document.IMAGE, bridge.on_photo))
