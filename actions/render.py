@@ -7,6 +7,8 @@ from pathlib import Path
 
 import yaml
 
+from policy_kb.engine import deciding_reason  # noqa: F401  (one line per result, shared with the console)
+
 from .profile import FACTS
 
 WORDING_FILE = Path(__file__).with_name("wording.yml")
@@ -77,22 +79,6 @@ def describe_value(fact: str, value) -> str:
 
 def recommended(results) -> list[dict]:
     return [r.to_dict() for r in results if r.status in ("eligible", "possible")]
-
-
-REASON_CHARS = 40   # a result is one line: the one reason that decided it, cut at a clause
-
-
-def deciding_reason(result: dict) -> str:
-    """What decided the result: for "可能可以" the open condition (said last), else the first."""
-    reasons = result.get("reasons") or []
-    if result["status"] == "possible":
-        reason = reasons[-1] if reasons else (result.get("next_step") or "")
-    else:
-        reason = reasons[0] if reasons else ""
-    if len(reason) > REASON_CHARS:
-        cut = max(reason.rfind(p, 0, REASON_CHARS) for p in "，；：")
-        reason = reason[:cut] if cut > 10 else reason[:REASON_CHARS] + "…"
-    return reason
 
 
 def card(index: int, result: dict) -> str:

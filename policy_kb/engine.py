@@ -128,3 +128,19 @@ def what_if(kb: KnowledgeBase, profile: Mapping, changes: Mapping, as_of: dt.dat
                 "reasons": new.reasons, "missing": new.missing,
             })
     return changed
+
+
+REASON_CHARS = 40   # a result is one line: the one reason that decided it, cut at a clause
+
+
+def deciding_reason(result: dict) -> str:
+    """What decided the result: for "可能可以" the open condition (said last), else the first."""
+    reasons = result.get("reasons") or []
+    if result["status"] == "possible":
+        reason = reasons[-1] if reasons else (result.get("next_step") or "")
+    else:
+        reason = reasons[0] if reasons else ""
+    if len(reason) > REASON_CHARS:
+        cut = max(reason.rfind(p, 0, REASON_CHARS) for p in "，；：")
+        reason = reason[:cut] if cut > 10 else reason[:REASON_CHARS] + "…"
+    return reason

@@ -20,10 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from .masking import mask_text
-from .tables import call_turns, calls, operator_sessions, operators
+from .tables import call_events, call_turns, calls, operator_sessions, operators
 
 ROLES = ("operator", "supervisor")
 OUTCOMES = {"advised": "已答复政策", "booking": "已代办预约/申请", "call_back": "需要回电"}
+EVENT_KINDS = {"take_over": "接手来电", "reveal_phone": "显示完整号码"}
 SCRYPT = {"n": 2 ** 14, "r": 8, "p": 1}
 SESSION_HOURS = float(os.environ.get("ELDERCARE_CONSOLE_SESSION_HOURS", "8"))
 
@@ -214,8 +215,35 @@ class OperatorStore:
         if outcome not in OUTCOMES:
             raise OperatorError(f"结果只能是：{'、'.join(OUTCOMES.values())}")
         with self.engine.begin() as conn:
-            conn.execute(update(calls).where(calls.c.id == call.id).values(
-                ended_at=_now(), outcome=outcome, note=mask_text(note.strip())[:500] or None))
+            # only an open call ends: two clicks (or two people) cannot end it twice
+            ended = conn.execute(update(calls).where(calls.c.id == call.id, calls.c.ended_at.is_(None)).values(
+                ended_at=_now(), outcome=outcome, note=mask_text(note.strip())[:500] or None)).rowcount
+        if not ended:
+            raise OperatorError("这通来电已经结束了。")
+
+    # --- what was done on a call beside the conversation ---------------------------------------------
+    def add_event(self, call: Call, operator: Operator, kind: str, detail: str | None = None) -> None:
+        """Record a take-over or a phone number shown in full (the detail never holds the number)."""
+        if kind not in EVENT_KINDS:
+            raise OperatorError(f"未知的记录类型：{kind}")
+        with self.engine.begin() as conn:
+            conn.execute(insert(call_events).values(call_id=call.id, operator_id=operator.id, at=_now(), kind=kind,
+                                                    detail=mask_text(detail)[:200] if detail else None))
+
+    def events(self, call: Call) -> list[dict]:
+        """Oldest first: at (UTC), operator_id, operator (display name), kind, detail."""
+        query = (select(call_events, operators.c.display_name)
+                 .join(operators, operators.c.id == call_events.c.operator_id)
+                 .where(call_events.c.call_id == call.id).order_by(call_events.c.id))
+        with self.engine.connect() as conn:
+            return [{"at": _utc(r["at"]), "operator_id": r["operator_id"], "operator": r["display_name"],
+                     "kind": r["kind"], "detail": r["detail"]} for r in conn.execute(query).mappings()]
+
+    @staticmethod
+    def holder(call: Call, events: list[dict]) -> int:
+        """Who may act on the call: the last supervisor who took it over, else who took the call."""
+        taken = [e["operator_id"] for e in events if e["kind"] == "take_over"]
+        return taken[-1] if taken else call.operator_id
 
 
 # --- the console's word that a message comes from an operator ------------------------------------------

@@ -26,6 +26,7 @@ class Settings:
     retention_days: float = 30.0        # conversations (with health facts) are deleted after this
     # below this classifier confidence, restart / goodbye / 删除我的信息 need words that say so
     sure_confidence: float = 0.85
+    hotline: str = "12345"              # the number callers ring back on (the console's summary)
 
     @property
     def tracker_db_url(self) -> str:
@@ -53,6 +54,7 @@ class Settings:
             db_max_overflow=int(os.environ.get("ELDERCARE_DB_MAX_OVERFLOW", "5")),
             retention_days=float(os.environ.get("ELDERCARE_RETENTION_DAYS", "30")),
             sure_confidence=float(os.environ.get("ELDERCARE_SURE_CONFIDENCE", "0.85")),
+            hotline=os.environ.get("ELDERCARE_HOTLINE", "").strip() or "12345",
         )
 
 

@@ -124,3 +124,15 @@ call_turns = Table(
     Column("said", Text, nullable=False),                    # what the operator typed, phones and IDs masked
     Column("replies", JSON, nullable=False),                 # the advisor's messages (already masked)
 )
+
+# What was done on a call beside the conversation: a supervisor taking it over, an operator
+# revealing a phone number to read it back (never the number itself). Who, when, what.
+call_events = Table(
+    "call_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("call_id", Integer, ForeignKey("calls.id", name="fk_call_events_call"), nullable=False, index=True),
+    Column("operator_id", Integer, ForeignKey("operators.id", name="fk_call_events_operator"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),              # take_over | reveal_phone
+    Column("detail", Text, nullable=True),                   # e.g. the booking reference; never a number
+)

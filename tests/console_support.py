@@ -99,3 +99,100 @@ class Operator:
     def say(self, call_id: int, text: str) -> requests.Response:
         return self.http.post(f"{self.url}/api/calls/{call_id}/say", json={"text": text},
                               headers={"X-CSRF-Token": self.call_csrf(call_id)})
+
+
+# --- the console in a browser (Debian's chromium, driven by Playwright) ------------------------------------
+LAPTOP = {"width": 1366, "height": 768}
+TABLET = {"width": 820, "height": 1180}             # upright
+TABLET_WIDE = {"width": 1024, "height": 768}        # on its side
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import shutil
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("没有 chromium：make setup 会用 scripts/system-deps.sh 安装它")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str, viewport: dict = LAPTOP):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.base_url = url
+    return page
+
+
+def log_in(page, user="wangfang", password=None):
+    page.goto(page.base_url + "/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password or PASSWORDS[user])
+    page.click("button[type=submit]")
+
+
+def new_call(page) -> int:
+    page.click("text=接听新来电")
+    page.wait_for_selector("#steps li")
+    return int(page.url.rsplit("/", 1)[1])
+
+
+def steps(page) -> int:
+    return page.locator("#steps li").count()
+
+
+def after(page, action) -> None:
+    """Do something that sends a turn, and wait until the advisor's reply is on the page."""
+    before = steps(page)
+    action()
+    page.wait_for_function(f"document.querySelectorAll('#steps li').length > {before}")
+    page.wait_for_timeout(100)
+
+
+def say(page, text: str) -> None:
+    def typed():
+        page.fill("#said", text)
+        page.press("#said", "Enter")
+    after(page, typed)
+
+
+def key(page, number: str) -> None:
+    def pressed():
+        page.locator("#said").blur()
+        page.keyboard.press(number)
+    after(page, pressed)
+
+
+def read_out(page) -> str:
+    return page.inner_text("#read-out")
+
+
+def answers(page) -> list[str]:
+    return [re.sub(r"^\d+\s*", "", t) for t in page.locator("#answers button").all_inner_texts()]
+
+
+def result_names(page) -> list[str]:
+    return [t.strip() for t in page.locator("#results li:not(.removed) strong").all_inner_texts()]
+
+
+# What an operator sees without scrolling: the element is inside the window and nothing covers or
+# clips it (the point at its centre belongs to it).
+_SEEN = """el => {
+  const r = el.getBoundingClientRect();
+  if (!r.width || !r.height || r.top < 0 || r.left < 0) return false;
+  if (r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5) return false;
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return !!hit && (hit === el || el.contains(hit));
+}"""
+
+
+def seen(locator) -> bool:
+    return locator.evaluate(_SEEN)
+
+
+def seen_count(locator) -> int:
+    return sum(1 for i in range(locator.count()) if seen(locator.nth(i)))

@@ -5,6 +5,8 @@ The advisor is not needed here (its address points nowhere: a call's turn is the
 with the console's own "顾问服务暂时连不上"); the browser tests take whole calls with it."""
 from __future__ import annotations
 
+import datetime as dt
+import json
 import sqlite3
 import time
 
@@ -12,8 +14,9 @@ import pytest
 import requests
 
 from console_support import NAMES, PASSWORDS, ConsoleServer, Operator, add_operators, eldercare
+from policy_kb.clock import time_words
 from storage.bookings import BookingStore
-from storage.db import migrated_engine
+from storage.db import make_engine, migrated_engine
 
 NOWHERE = "http://127.0.0.1:9"   # the discard port: nothing listens
 PHONE = "13912345678"
@@ -28,7 +31,8 @@ def var(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def console(var):
-    server = ConsoleServer(var, NOWHERE)
+    # a server on UTC, as many are: every time shown must still be Suzhou's
+    server = ConsoleServer(var, NOWHERE, env={"TZ": "UTC"})
     yield server
     server.stop()
 
@@ -144,7 +148,11 @@ def test_ending_a_call_needs_a_known_outcome(console):
     assert bad.status_code == 400 and "结果只能是" in bad.json()["error"]
     good = op.http.post(f"{console.url}/api/calls/{call}/end", json={"outcome": "call_back", "note": "明天回电 13912345678"},
                         headers={"X-CSRF-Token": csrf})
-    assert good.json() == {"ok": True, "summary": f"/calls/{call}/summary"}
+    ended = good.json()
+    assert ended["ok"] and ended["summary"] == f"/calls/{call}/summary"
+    # the page turns read-only from this answer, with the outcome and the note (its number masked)
+    assert ended["view"]["call"]["readonly"] and ended["view"]["call"]["outcome_label"] == "需要回电"
+    assert ended["view"]["call"]["note"] == "明天回电 139****5678"
     home = op.http.get(console.url + "/").text
     assert "需要回电" in home
 
@@ -227,3 +235,178 @@ def test_only_the_consoles_signed_word_makes_a_booking_an_operators(tmp_path, mo
     assert verified_operator("console-abc", {"operator": {"id": 7, "name": "王芳"}}) is None   # a bare claim
     assert verified_operator("console-abc", None) is None
     assert oct((tmp_path / "console_secret").stat().st_mode & 0o777) == "0o600"
+
+
+def api(op: Operator, call: int, action: str, body: dict | None = None, csrf: str | None = None) -> requests.Response:
+    token = op.call_csrf(call) if csrf is None else csrf
+    return op.http.post(f"{op.url}/api/calls/{call}/{action}", json=body or {}, headers={"X-CSRF-Token": token})
+
+
+def call_events(var, call: int) -> list[tuple]:
+    db = sqlite3.connect(var / "eldercare.db")
+    rows = db.execute("select e.kind, o.username, e.at, e.detail from call_events e join operators o "
+                      "on o.id = e.operator_id where e.call_id = ? order by e.id", (call,)).fetchall()
+    db.close()
+    return rows
+
+
+def sender_of(var, call: int) -> str:
+    db = sqlite3.connect(var / "eldercare.db")
+    sender = db.execute("select sender_id from calls where id = ?", (call,)).fetchone()[0]
+    db.close()
+    return sender
+
+
+def test_an_ended_call_is_read_only(console):
+    op = logged_in(console, "wangfang")
+    call = op.new_call()
+    assert api(op, call, "end", {"outcome": "advised", "note": "已解释高龄津贴"}).status_code == 200
+    said = op.say(call, "83岁")
+    assert said.status_code == 409 and "已经结束" in said.json()["error"]
+    again = api(op, call, "end", {"outcome": "booking"})
+    assert again.status_code == 409 and "已经结束" in again.json()["error"]
+    assert api(op, call, "reveal_phone", {"reference": "GW-20260101-0001"}).status_code == 409
+    view = op.http.get(f"{console.url}/api/calls/{call}").json()
+    assert view["steps"] == [] and view["call"]["readonly"] and not view["call"]["can_take_over"]
+    assert (view["call"]["outcome_label"], view["call"]["note"]) == ("已答复政策", "已解释高龄津贴")
+    assert "已经结束" in view["call"]["banner"]
+    page = op.http.get(f"{console.url}/calls/{call}").text
+    assert '"readonly": true' in page and "已答复政策" in page
+
+
+def test_a_supervisor_reads_an_operators_call_until_taking_it_over(console, var):
+    added = eldercare(var, "operators", "add", "zhaoliu", "--name", "赵六", "--password-stdin", stdin="zhaoliu-pass1\n")
+    assert added.returncode == 0, added.stderr
+    wang, lead = (logged_in(console, u) for u in ("wangfang", "lead"))
+    zhao = Operator(console.url)
+    assert zhao.login("zhaoliu", "zhaoliu-pass1").status_code == 302
+    call = wang.new_call()
+    watched = lead.http.get(f"{console.url}/api/calls/{call}").json()["call"]
+    assert watched["readonly"] and watched["can_take_over"] and "王芳" in watched["banner"]
+    refused = lead.say(call, "83岁")
+    assert refused.status_code == 403 and "接手这通来电" in refused.json()["error"]
+    assert api(lead, call, "end", {"outcome": "advised"}).status_code == 403
+    # taking over is a POST with the CSRF token, by a supervisor only
+    assert api(lead, call, "take_over", csrf="wrong").status_code == 403
+    assert api(zhao, call, "take_over", csrf=zhao.csrf()).status_code == 403          # not their call at all
+    own = zhao.new_call()
+    mine = api(zhao, own, "take_over")
+    assert mine.status_code == 403 and mine.json()["error"] == "只有组长可以接手来电。"
+    assert call_events(var, call) == []
+    before = dt.datetime.now(dt.timezone.utc)
+    taken = api(lead, call, "take_over")
+    assert taken.status_code == 200 and not taken.json()["call"]["readonly"]
+    assert "您已接手王芳的这通来电" in taken.json()["call"]["banner"]
+    [(kind, who, at, detail)] = call_events(var, call)
+    at = dt.datetime.fromisoformat(at).replace(tzinfo=dt.timezone.utc)
+    assert (kind, who, detail) == ("take_over", "lead", None) and abs((at - before).total_seconds()) < 30
+    assert api(lead, call, "take_over").status_code == 409                        # already theirs
+    assert lead.say(call, "83岁").status_code == 200
+    # the operator who took the call now reads it only
+    late = wang.say(call, "独居")
+    assert late.status_code == 403 and "李组长已经接手" in late.json()["error"]
+    mine_now = wang.http.get(f"{console.url}/api/calls/{call}").json()["call"]
+    assert mine_now["readonly"] and "李组长" in mine_now["banner"]
+    assert [e["what"] for e in mine_now["events"]] == ["接手来电"]
+    assert api(lead, call, "end", {"outcome": "advised"}).status_code == 200
+    assert api(lead, call, "take_over").status_code == 409                        # an ended call stays ended
+
+
+def test_every_time_shown_is_suzhou_time_on_a_utc_server(console, var):
+    op = logged_in(console, "wangfang")
+    call = op.new_call()
+    assert api(op, call, "end", {"outcome": "advised"}).status_code == 200
+    db = sqlite3.connect(var / "eldercare.db")
+    started, ended = db.execute("select started_at, ended_at from calls where id = ?", (call,)).fetchone()
+    db.close()
+    started, ended = (dt.datetime.fromisoformat(t).replace(tzinfo=dt.timezone.utc) for t in (started, ended))
+    suzhou = started + dt.timedelta(hours=8)
+    shown, utc_shown = f"{suzhou.month}月{suzhou.day}日 {suzhou:%H:%M}", f"{started.month}月{started.day}日 {started:%H:%M}"
+    assert time_words(started) == shown != utc_shown
+    home = op.http.get(console.url + "/").text
+    row = home[home.index(f"#{call}<"):]
+    row = row[:row.index("</tr>")]
+    assert shown in row and utc_shown not in row
+    page = op.http.get(f"{console.url}/calls/{call}").text
+    assert f"{shown} 开始" in page and time_words(ended) in page
+    summary = op.http.get(f"{console.url}/calls/{call}/summary").text
+    assert f"{suzhou.year}年{shown}" in summary
+
+
+def test_suzhou_time_words():
+    assert time_words(dt.datetime(2026, 12, 31, 17, 5)) == "1月1日 01:05"   # a bare time is UTC (SQLite)
+    new_york = dt.timezone(dt.timedelta(hours=-5))
+    assert time_words(dt.datetime(2026, 12, 31, 12, 5, tzinfo=new_york), year=True) == "2027年1月1日 01:05"
+
+
+def test_revealing_a_bookings_phone_is_recorded_without_the_number(console, var):
+    op, other, lead = (logged_in(console, u) for u in ("wangfang", "wangfang", "lead"))
+    call, elsewhere = op.new_call(), other.new_call()
+    store = BookingStore(migrated_engine(f"sqlite:///{var / 'eldercare.db'}"))
+    booking, _ = store.submit(kind="home_service", sender_id=sender_of(var, call), filed_by="operator",
+                              relationship="子女", phone=PHONE, idempotency_key=f"reveal-{call}", service_type="助浴",
+                              booking_date=dt.date.today() + dt.timedelta(days=3), time_slot="上午",
+                              address="姑苏区十全街88号", district="姑苏区")
+    view = op.http.get(f"{console.url}/api/calls/{call}").json()
+    assert view["bookings"][0]["phone"] == "139****5678" and view["bookings"][0]["service"] == "助浴"
+    assert api(op, call, "reveal_phone", {"reference": booking.reference}, csrf="wrong").status_code == 403
+    assert api(op, elsewhere, "reveal_phone", {"reference": booking.reference}).status_code == 404  # not this call's
+    assert api(lead, call, "reveal_phone", {"reference": booking.reference}).status_code == 403     # watching only
+    assert call_events(var, call) == []
+    shown = api(op, call, "reveal_phone", {"reference": booking.reference})
+    assert shown.status_code == 200 and shown.json()["phone"] == PHONE
+    [(kind, who, _, detail)] = call_events(var, call)
+    assert (kind, who, detail) == ("reveal_phone", "wangfang", f"预约 {booking.reference}")
+    assert PHONE not in console.log_text()
+    assert PHONE not in op.http.get(f"{console.url}/api/calls/{call}").text   # still masked on the page
+
+
+def save_slot(tracker_url: str, sender: str, slot: str, value) -> None:
+    """A slot event as Rasa's SQL tracker store writes it (its own table definition and row)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.events import SlotSet
+    from storage.tracker_store import CachedSQLTrackerStore
+    engine = make_engine(tracker_url)
+    table = SQLTrackerStore.SQLEvent.__table__
+    table.create(engine, checkfirst=True)
+    with engine.begin() as conn:
+        conn.execute(table.insert(), CachedSQLTrackerStore._row(sender, SlotSet(slot, value)))
+    engine.dispose()
+
+
+def test_newest_slot_value_reads_rasas_tracker_store(db_url, tmp_path):
+    from storage.conversation_read import newest_slot_value
+    missing = f"sqlite:///{tmp_path / 'none' / 'tracker.db'}"
+    assert newest_slot_value(missing, "a", "phone") is None and not (tmp_path / "none").exists()
+    save_slot(db_url, "a", "phone", "13800001111")
+    save_slot(db_url, "a", "phone", PHONE)
+    save_slot(db_url, "a", "lookup_phone", "13700002222")
+    save_slot(db_url, "b", "phone", "13600003333")
+    assert newest_slot_value(db_url, "a", "phone") == PHONE
+    assert newest_slot_value(db_url, "b", "phone") == "13600003333"
+    assert newest_slot_value(db_url, "c", "phone") is None
+
+
+def test_the_number_being_confirmed_is_revealed_from_the_conversation(console, var):
+    op = logged_in(console, "wangfang")
+    call = op.new_call()
+    sender = sender_of(var, call)
+    # the booking's confirmation step, as the advisor said it (stored masked), before it is filed
+    db = sqlite3.connect(var / "eldercare.db")
+    db.execute("insert into call_turns (call_id, at, said, replies) values (?, ?, ?, ?)",
+               (call, "2026-12-07 03:00:00", "13912345678",
+                json.dumps([{"text": "请核对一下：助浴，后天上午，联系电话：139****5678。对吗？",
+                             "buttons": [{"title": "1. 确认提交", "payload": "/affirm"}]}], ensure_ascii=False)))
+    db.commit()
+    db.close()
+    tracker = f"sqlite:///{var / 'tracker.db'}"
+    save_slot(tracker, sender, "phone", PHONE)
+    assert op.http.get(f"{console.url}/api/calls/{call}").json()["phone_to_confirm"] == "139****5678"
+    shown = api(op, call, "reveal_phone")
+    assert shown.status_code == 200 and shown.json()["phone"] == PHONE
+    assert call_events(var, call)[0][::3] == ("reveal_phone", "提交前核对")
+    # filed: the tracker store masks the slot; nothing to reveal there any more
+    save_slot(tracker, sender, "phone", "139****5678")
+    assert op.http.get(f"{console.url}/api/calls/{call}").json()["phone_to_confirm"] == ""
+    assert api(op, call, "reveal_phone").status_code == 404
+    assert len(call_events(var, call)) == 1 and PHONE not in console.log_text()
