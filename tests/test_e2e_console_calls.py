@@ -365,3 +365,28 @@ def test_a_booking_the_phone_read_back_and_the_callers_summary(pages, running, s
     if size == "laptop":   # the A4 page as printed: the margins are the printer's (@page)
         sheet.add_style_tag(content="html { padding: 11mm 12mm; }")
         screenshot(sheet, "console-summary.png")
+
+
+def test_the_read_out_is_said_not_written_and_a_sensitive_question_comes_with_a_note(pages):
+    """What the operator reads is the spoken form: no 回复/输入, no bullets, ages as words; a
+    sensitive question (低保, 认知症, 独生子女) comes with a note on why it is asked and that the
+    caller may decline, and an ordinary one without."""
+    page = pages(LAPTOP)
+    log_in(page)
+    new_call(page)
+    say(page, SHORTHAND)
+    text = read_out(page)
+    assert "八十三岁" in text or "项可以享受" in text, text
+    assert not re.search(r"回复|点击|输入|「更多」|^\s*·", text, re.M), text
+    assert not page.locator("#note").is_visible()
+    noted = None
+    for _ in range(10):   # keep answering 不知道 until a sensitive question comes up
+        key(page, "1") if "要接着问吗" in read_out(page) else say(page, "不知道")
+        if page.locator("#note").is_visible():
+            noted = read_out(page)
+            break
+    assert noted, "no sensitive question reached"
+    note = page.inner_text("#note")
+    assert "为什么问" in note and "不知道" in note
+    assert seen(page.locator("#note")) and seen(page.locator("#read-out"))
+    assert not re.search(r"回复|点击|输入", noted), noted
