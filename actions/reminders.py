@@ -53,13 +53,10 @@ def birth_month_in(text: str) -> int | None:
     return int(word) if word.isdigit() else MONTH_WORDS.get(word)
 
 
-def birth_of(age: int | None, month: int | None, today: dt.date) -> tuple[int | None, int | None]:
-    """(year, month) of birth. Without the month, the latest birth the age allows (a birthday just
-    now): a notice may come late, never before the elder really qualifies."""
+def birth_of(age: int | None, month: int, today: dt.date) -> tuple[int | None, int]:
+    """(year, month) of birth from the age and the month of the birthday (taken as its 1st)."""
     if age is None:
         return None, month
-    if month is None:
-        return today.year - age, today.month
     return today.year - age - (1 if today.month < month else 0), month
 
 
@@ -149,12 +146,17 @@ class Reminders:
     def _keep(self, month: int | None, phone: str | None) -> None:
         w = wording()["reminders"]
         c = self.c
-        year, month = birth_of(c.profile.get("age"), month, c.today)
+        age = c.profile.get("age")
+        # with the month, the year of birth follows; without it the store takes the latest birth
+        # the age allows (storage.followups.birth_from_age): a notice is never early
+        born = dict(zip(("birth_year", "birth_month"), birth_of(age, month, c.today))) if month else {"age": age}
         facts = {k: v for k, v in c.profile.items() if k not in NOT_KEPT}
+        # what the family has just heard is the baseline: only what gets better is told later
+        now = {r.id: r.status for r in c.results() if r.status in ("eligible", "possible")}
         try:
             store().keep(channel=self.channel, address=phone if self.channel == "console" else c.sender_id,
                          sender_id=c.sender_id, person=c.household.current or "", facts=facts,
-                         birth_year=year, birth_month=month, wording=w["offer"].format(who=c.who()))
+                         wording=w["offer"].format(who=c.who()), statuses_now=now, **born)
         except Exception:
             logger.exception("a reminder could not be kept")
             c._set("reminder", "passed")

@@ -73,9 +73,19 @@ class Form:
         if not found:
             return None
         if self.key.startswith("question."):   # said to whoever is on the line
-            return spoken_question(self.key.split(".", 1)[1], subject)
-        values = {k: (v or "") for k, v in found.groupdict().items()}
+            elder = found.groupdict().get("elder")
+            elder = None if elder == "老人家" else elder
+            said = spoken_question(self.key.split(".", 1)[1], "relative" if elder else subject)
+            return said.replace("老人家", elder) if elder else said
+        values = {"hotline": _hotline(), **{k: (v or "") for k, v in found.groupdict().items()}}
         return self.spoken.format_map(_Blank(values))
+
+
+@lru_cache(maxsize=1)
+def _hotline() -> str:
+    """The deployment's hotline number, which a spoken form may name ({hotline})."""
+    from storage.settings import Settings
+    return Settings.from_env().hotline
 
 
 class _Blank(dict):
@@ -113,16 +123,19 @@ def forms() -> list[Form]:
     for f in FACTS.values():
         for text in f.question.values():
             found.append(Form(f"question.{f.name}", text, ""))
+        if "老人家" in f.question.get("relative", ""):   # the elder by the family's word: 母亲, 您父亲
+            found.append(Form(f"question.{f.name}", f.question["relative"].replace("老人家", "{elder}", 1), ""))
     return sorted(found, key=lambda f: -len(f.chat))
 
 
 # --- numbers as they are read ----------------------------------------------------------------------
 # a number with what it counts (岁, 项, 月…) is said in words; a bare one (a room, a phone) as written
-NUMBER = re.compile(r"(?<![\w.*\-/])(\d+)(?:\.(\d+))?(?=[%岁项位个种次天周年月日号元分级点倍人幢栋层楼])", re.ASCII)
+NUMBER = re.compile(r"(?<![\w.*\-/])(\d+)(?:\.(\d+))?(?=\s?[%岁项位个种次天周年月日号元分级点倍人幢栋层楼档到至多余])"
+                    r"|(?<=第)\s?(\d+)(?!\d)", re.ASCII)
 
 
 def _number_words(found: re.Match) -> str:
-    whole, fraction = found.group(1), found.group(2)
+    whole, fraction = found.group(1) or found.group(3), found.group(2)
     percent = found.string[found.end():found.end() + 1] == "%"
     text, after = found.string, found.string[found.end():found.end() + 1]
     if len(whole) >= READ_BY_DIGIT or (whole.startswith("0") and len(whole) > 1):
@@ -141,14 +154,17 @@ def _number_words(found: re.Match) -> str:
 
 
 def read_numbers(text: str) -> str:
-    return NUMBER.sub(_number_words, text).replace("\0%", "")
+    said = NUMBER.sub(_number_words, text).replace("\0%", "")
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", said)   # "第 一 位" → "第一位"
 
 
 # --- what only a screen needs ----------------------------------------------------------------------
 SCREEN_ONLY = re.compile(r"[（(][^（）()]*(?:回复|点击|按钮|输入)[^（）()]*[）)]")   # "（不想办了，回复「不约了」。）"
 TYPED = re.compile(r"回复|点击|按钮|输入|写到|写清楚")
 ARROW = re.compile(r"\s*(?:→|->)\s*")
-MASKED_PHONE = re.compile(r"\d{3}\*{4}(\d{4})")   # 138****5678: the caller hears the last four digits
+WHOLE_ASIDE = re.compile(r"[（(]([^（）()]*[。！？])[）)]")
+HERE = re.compile(r"(也)?可以在这里直接")
+MASKED_PHONE = re.compile(r"[\d\-]*\*{3,}(\d{4})")   # 138****5678, 0512****1234: "尾号5678"
 
 
 def _plain(line: str) -> str:
@@ -156,6 +172,8 @@ def _plain(line: str) -> str:
     line = SCREEN_ONLY.sub("", line).strip()
     line = re.sub(r"^[·•\-*]\s*", "", line)
     line = ARROW.sub("，变成", line)
+    line = WHOLE_ASIDE.sub(r"\1", line)            # "（身体情况是按您说的估计的。）": said as a sentence
+    line = HERE.sub(r"\1可以现在就帮您", line)      # "可以在这里直接预约": the operator does it now
     # a sentence about typing or tapping is not said; the rest of the line is
     kept = [s for s in SENTENCE.findall(line) if s and not TYPED.search(s)]
     line = "".join(kept).strip()
@@ -205,6 +223,10 @@ def speak(messages: list[dict], subject: str | None = None, screen_lines: dict |
             said = read_numbers(MASKED_PHONE.sub(r"尾号\1", said.strip()))
             if said:
                 lines.append({"key": key, "text": said})
+    # the caveat is said before the question, so that the question is what the caller answers
+    last = len(lines) - 1
+    if last > 0 and lines[last]["key"] == "screen.final_word" and lines[last - 1]["text"].endswith("？"):
+        lines[last - 1], lines[last] = lines[last], lines[last - 1]
     return {"type": "spoken", "lines": lines, "note": "\n".join(notes)}
 
 

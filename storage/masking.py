@@ -20,7 +20,10 @@ _NUMBER = re.compile(
     r"|(?<!\d)(?P<landline>[(（]?[0０]\d{2,3}[)）]?[- ]?\d{3,4}[- ]?\d{4})(?!\d)"
     # a bare local number (65231234) only counts after a word saying it is a phone: an 8-digit
     # run alone is more often a date (20261129, as in booking references)
-    r"|(?P<word>电话|座机|手机|号码|联系方式|tel|phone)(?P<gap>\D{0,8}?)(?P<local>\d{7,8})(?!\d)",
+    r"|(?P<word>电话|座机|手机|号码|联系方式|tel|phone)(?P<gap>\D{0,8}?)(?P<local>\d{7,8})(?!\d)"
+    # a mobile with a digit missing or one too many, an ID number short of a digit or two: mistyped,
+    # and personal all the same — only the last four digits stay
+    r"|(?<![\d\-])(?P<long>[1１][3-9３-９]\d{8}(?:\d{2})?|\d{16,17})(?![\d\-])",
     re.IGNORECASE,
 )
 _ID_ONLY = re.compile(_ID)
@@ -96,6 +99,8 @@ def _replace(match: re.Match) -> str:
         return mask_phone(canonical) if canonical and "-" not in canonical else match.group(0)
     if match.group("landline"):
         return mask_phone(match.group("landline"))
+    if match.group("long"):
+        return "****" + match.group("long")[-4:]
     return f"{match.group('word')}{match.group('gap')}{mask_phone(match.group('local'))}"
 
 

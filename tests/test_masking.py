@@ -128,3 +128,10 @@ def test_a_failed_action_call_logs_no_conversation():
 def test_names_are_masked_to_the_family_name_and_last_character():
     from storage.masking import mask_name
     assert (mask_name("王秀英"), mask_name("李强"), mask_name("欧阳春花")) == ("王*英", "李*", "欧**花")
+
+
+@pytest.mark.parametrize("typed, kept", [("电话1391234567", "4567"), ("139123456789", "6789"),
+                                         ("32050219410512301", "2301")])
+def test_a_mistyped_phone_or_id_number_is_masked_all_the_same(typed, kept):
+    masked = mask_text(typed)
+    assert masked.endswith(kept) and not any(run in masked for run in ("1391234", "3205021941"))

@@ -60,7 +60,8 @@ def test_results_say_the_counts_of_what_is_listed_and_never_the_cards_left_to_pa
 def test_booking_questions_are_said_not_written():
     said = {l["key"]: l["text"] for _, s in spoken_call(CALL) for l in s["lines"] if l["key"]}
     assert said["fields.address.question"] == "上门的地址是哪里？请说到小区和门牌号。"
-    assert "打热线报这个编号" in said["messages.submitted"] and "问我" not in said["messages.submitted"]
+    # the hotline by its number (ELDERCARE_HOTLINE), never "问我"
+    assert "打12345报这个编号" in said["messages.submitted"] and "问我" not in said["messages.submitted"]
     summary = [l["text"] for _, s in spoken_call(CALL) for l in s["lines"] if l["text"].startswith("联系电话")]
     assert summary == ["联系电话：尾号5678。"]
 
@@ -78,6 +79,20 @@ def test_a_sensitive_question_comes_with_a_tactful_wording_and_a_note_for_the_op
     # the elder on the line: asked as 您, and greeted first when it is not known who is calling
     assert speak([{"text": "老人家有苏州户口吗？"}], None)["lines"][0]["text"] == "老人家，您有苏州户口吗？"
     assert speak([{"text": "您有苏州户口吗？"}], "self")["lines"][0]["text"] == "您有苏州户口吗？"
+    # the elder named by the family's word: the same tact, the same note
+    named = speak([{"text": "医生有没有说过母亲有老年痴呆（认知症）？"}], None)
+    assert "母亲" in named["lines"][0]["text"] and "不方便说也没关系" in named["lines"][0]["text"]
+    assert "为什么问" in named["note"]
+    assert "为什么问" in speak([{"text": "父亲家里是低保户、低保边缘户或特困户吗？"}], "relative")["note"]
+
+
+def test_spoken_forms_read_well_aloud():
+    said = speak([{"text": "按老人家的情况，7项可以享受。（身体情况是按您说的估计的，以官方评估为准。）"},
+                  {"text": "联系电话：0512****1234"}, {"text": "目前排在第 3 位（第 2 优先档）。"},
+                  {"text": "也可以在这里直接预约上门服务。"}, {"text": "结果没有变化。"}], "relative")
+    lines = [l["text"] for l in said["lines"]]
+    assert lines == ["按老人家的情况，七项可以享受。身体情况是按您说的估计的，以官方评估为准。", "联系电话：尾号1234。",
+                     "目前排在第三位（第二优先档）。", "也可以现在就帮您预约上门服务。"]
 
 
 @pytest.mark.parametrize("written, said", [

@@ -8,7 +8,8 @@ advisor decides and words it; this only lays its reply out for speaking on the p
 - Without a spoken form (a service's outage apology, a restart), the chat text is read, with the
   profile question said to the caller: to the elder themself "老人家，请问您今年多大岁数？", to a
   relative "请问老人家今年多大岁数？".
-- Answers are numbered by their place on the page, so keys 1–9 choose them.
+- Answers are numbered by their place on the page: a number sent from the box, or keys 1–9
+  outside it, choose them.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import re
 from policy_kb.facts import load_facts
 
 FACTS = load_facts()
-INSTRUCTION = "请记录：来电人的回答（可以用简写，如「83 昆山 本地 独居 半失能」），或点选下面的选项、按数字键。"
+INSTRUCTION = "请记录：来电人的回答（可以用简写，如「83 昆山 本地 独居 半失能」），或点选下面的选项、输入选项的数字。"
 RESULTS_INSTRUCTION = ("请把「可以办的」逐项读给来电人听：名字和状态；来电人想细问，点开这一项读「为什么、怎么办、要带什么」。"
                        "标「待核实」的金额和条件，请说明以当地民政部门的答复为准。")
 RESULT_STATUSES = ("eligible", "possible")

@@ -70,6 +70,7 @@
     $("read-out").textContent = s.read_out;
     $("read-out").classList.toggle("long", s.read_out.length > 50);
     $("instruction").textContent = s.instruction;
+    $("instruction").hidden = readonly();   // nothing to record on a call that is over or not ours
     $("note").textContent = s.note || "";   // guidance for a sensitive question (why it is asked; the caller may decline)
     $("note").hidden = !s.note;
     const also = $("also"); also.replaceChildren(...s.also_said.map(t => el("p", {}, t)));
@@ -223,6 +224,9 @@
     const text = $("said").value.trim();
     if (!text) { $("error").textContent = "请先输入来电人说的话。"; return; }
     $("said").value = "";
+    // a bare number typed in the box and sent is the answer with that number ("10" for 太仓)
+    const n = /^\d{1,2}$/.test(text) ? parseInt(text, 10) : 0;
+    if (n >= 1 && n <= answers.length) { say(answers[n - 1].payload, answers[n - 1].title); return; }
     say(text);
   });
   $("all-steps").addEventListener("click", () => { $("steps").classList.toggle("all"); renderSteps(); });
@@ -236,9 +240,11 @@
     view = data;
     render(before);
   });
-  document.addEventListener("keydown", e => {   // keys 1–9 choose an answer (not while typing something)
+  // keys 1–9 choose an answer when the cursor is not in a box: in the box a digit is typed ("2个女儿…"),
+  // and a bare number sent with Enter chooses (above)
+  document.addEventListener("keydown", e => {
     if (!/^[1-9]$/.test(e.key) || e.ctrlKey || e.altKey || e.metaKey) return;
-    const typing = document.activeElement && ["INPUT", "TEXTAREA"].includes(document.activeElement.tagName) && document.activeElement.value;
+    const typing = document.activeElement && ["INPUT", "TEXTAREA"].includes(document.activeElement.tagName);
     const answer = answers[parseInt(e.key, 10) - 1];
     if (typing || !answer) return;
     e.preventDefault();
@@ -254,6 +260,18 @@
     render(before);   // read-only at once, with the outcome
     window.open(data.summary, "_blank");
   });
+  // our own call taken over by a supervisor (or ended elsewhere) turns read-only within seconds,
+  // not on the operator's next action; what they were typing stays in the box
+  setInterval(async () => {
+    if (readonly()) return;
+    const reply = await fetch(`/api/calls/${callId}`);
+    if (!reply.ok) return;
+    const fresh = await reply.json();
+    if (!fresh.call.readonly) return;
+    const before = view;
+    view = fresh;
+    render(before);
+  }, 3000);
   render(null);
   if (!view.steps.length && !readonly()) say("/ask_recommendation", "（来电开始）");
 })();
