@@ -26,8 +26,9 @@ MONTH = re.compile(r"(1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]|
 MONTH_WORDS = {"正": 1, "腊": 12, "冬": 11, "十": 10, "十一": 11, "十二": 12,
                **{w: i for i, w in enumerate("一二三四五六七八九", 1)}}
 DONT_KNOW = re.compile(r"不知道|不清楚|不记得|记不清|忘了|忘记")
-# what is kept: the facts the rules read, never the age (the year and month of birth instead)
-NOT_KEPT = ("age", "subject")
+# what is kept: the facts the rules read, never the age (the year and month of birth instead);
+# who is talking stays, so that a notice says 您 to an elder who asked for themself
+NOT_KEPT = ("age",)
 
 
 @lru_cache(maxsize=1)

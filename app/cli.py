@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app import cli_bookings, cli_console, cli_policy, cli_production, cli_telegram
+from app import cli_bookings, cli_console, cli_notify, cli_policy, cli_production, cli_telegram
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_telegram.add_parser(sub)
     cli_console.add_parser(sub)
     cli_production.add_parser(sub)
+    cli_notify.add_parser(sub)
     try:  # the dialogue commands need Rasa; the policy tools work without it
         from app import cli_dialogue
         cli_dialogue.add_parser(sub)

@@ -39,10 +39,11 @@ def cmd_forget(args) -> int:
     from storage.privacy import forget
     settings = Settings.from_env()
     removed = forget(args.sender, *_engines(settings))
-    if not (removed.events or removed.bookings or removed.calls):
+    if not (removed.events or removed.bookings or removed.calls or removed.followups):
         print(f"没有找到对话 {args.sender} 的信息（可能已经删除）")
         return 0
-    print(f"已删除：对话记录 {removed.events} 条事件，{removed.bookings} 个预约的个人信息，{removed.calls} 通来电的记录")
+    print(f"已删除：对话记录 {removed.events} 条事件，{removed.bookings} 个预约的个人信息，{removed.calls} 通来电的记录，"
+          f"{removed.followups} 条提醒登记")
     return 0
 
 

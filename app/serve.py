@@ -1,6 +1,7 @@
 """Running the advisor: the Rasa server and the action server as two child processes."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import socket
@@ -190,18 +191,82 @@ class Processes:
         """A process exited: True if it was replaced (the cluster restarts instances), else stop."""
         return False
 
+    _notify_proc: subprocess.Popen | None = None
+    _notify_log = None
+    NOTIFY_START_DELAY = 60.0
+
+    def notify_due(self, first: bool) -> bool:
+        """政策找人 (notify/): once a day at ELDERCARE_NOTIFY_HOUR in Suzhou (9 by default;
+        "off" leaves it to cron), and on start when today's run is due and it is not evening
+        (the run itself catches up the days the server was down)."""
+        from notify.schedule import next_run, run_on_start
+        from notify.settings import NotifySettings
+        if first:
+            self._notify_settings = NotifySettings.from_env()
+        settings = self._notify_settings
+        if settings.hour is None:
+            return False
+        now = dt.datetime.now(dt.timezone.utc)
+        if first:   # on start a minute later: the servers warm up first
+            self._next_notify = now + dt.timedelta(seconds=self.NOTIFY_START_DELAY) \
+                if run_on_start(now, settings.hour, settings.last_hour) else next_run(now, settings.hour)
+            return False
+        if now >= self._next_notify:
+            self._next_notify = next_run(now, settings.hour)
+            return True
+        return False
+
+    def start_notify(self) -> None:
+        """`eldercare notify` as a one-off child: its sends and retries never hold up this loop,
+        and it is not one of the servers (its exit stops nothing)."""
+        if self._notify_proc is not None and self._notify_proc.poll() is None:
+            return   # yesterday's is still retrying
+        if self._notify_log:
+            self._notify_log.close()
+        out = None
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = self._notify_log = open(self.log_dir / "notify.log", "ab")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "ELDERCARE_VAR_DIR": str(self.settings.var_dir),
+               "ELDERCARE_DB_URL": self.settings.db_url, "ELDERCARE_MODEL_DIR": str(self.settings.model_dir)}
+        self._notify_proc = subprocess.Popen([sys.executable, "-m", "app.cli", "notify"], cwd=PROJECT_ROOT, env=env,
+                                             stdout=out, stderr=subprocess.STDOUT if out else None,
+                                             start_new_session=True, preexec_fn=_die_with_parent)
+
+    def stop_notify(self) -> None:
+        if self._notify_proc is not None and self._notify_proc.poll() is None:
+            os.killpg(self._notify_proc.pid, signal.SIGTERM)
+            try:
+                self._notify_proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._notify_proc.pid, signal.SIGKILL)
+                self._notify_proc.wait()
+        if self._notify_log:
+            self._notify_log.close()
+            self._notify_log = None
+
     def serve_forever(self) -> int:
         next_purge = time.monotonic()
+        first_notify, notify_on = True, True
         try:
             while not self.stopping:
                 if time.monotonic() >= next_purge:
                     self.purge_expired()
                     next_purge = time.monotonic() + self.PURGE_EVERY
+                try:
+                    if notify_on and self.notify_due(first_notify):
+                        self.start_notify()
+                except Exception as exc:   # never stop serving for the notifier; said once, not every loop
+                    print(f"政策找人没能启动（{type(exc).__name__}: {exc}），今天先不运行，其他服务照常。",
+                          file=sys.stderr, flush=True)
+                    notify_on = False
+                first_notify = False
                 if any(p.poll() is not None for p in self.procs) and not self.replace_exited():
                     print("有一个服务意外退出，正在关闭。", file=sys.stderr)
                     return 1
                 time.sleep(0.5)
         finally:
+            self.stop_notify()
             self.stop()
         return 0
 

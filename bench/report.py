@@ -25,6 +25,7 @@ from pathlib import Path
 
 from app.serve import free_port
 from bench import engine_bench, scaleout
+from bench import notify as notify_bench
 from bench.load import advisor_script, drive, starter_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -283,6 +284,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--engine-seconds", type=float, default=3.0)
     parser.add_argument("--profile-seconds", type=int, default=15)
+    parser.add_argument("--notify-profiles", type=int, default=1_000_000,
+                        help="kept profiles for the notifier's bench (bench/notify.py)")
     args = parser.parse_args()
     command = "make bench" if os.environ.get("MAKELEVEL") else "python -m bench.report"
     m = machine()
@@ -301,9 +304,11 @@ def main() -> int:
         print("two instances vs one …", flush=True)
         (tmp / "scale").mkdir()
         scale = scaleout.run(tmp / "scale")
+    print(f"notifier over {args.notify_profiles:,} kept profiles …", flush=True)
+    notifier = notify_bench.run_all(args.notify_profiles)   # 政策找人: PostgreSQL and SQLite
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(render(m, engine, engine_nf, train_s, adv, st, command) + "\n".join(scaleout.render(scale)),
-                      encoding="utf-8")
+    REPORT.write_text(render(m, engine, engine_nf, train_s, adv, st, command) + "\n".join(scaleout.render(scale))
+                      + "\n\n" + "\n".join(notify_bench.render(notifier)), encoding="utf-8")
     print(f"写好了 {REPORT}")
     return 0
 

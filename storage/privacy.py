@@ -7,6 +7,9 @@
 * purge(retention): the same for every conversation untouched for longer than the retention,
   and for bookings closed (declined, cancelled, admitted) that long ago. Open bookings keep
   their contact details: staff need them to deliver the service.
+* 政策找人 (storage/followups.py): forget deletes the followups kept for the conversation, with
+  their results and notices; purge deletes those past ELDERCARE_FOLLOWUP_DAYS after the consent
+  (3 years by default) and empties delivered notices' words after the retention.
 
 The tracker store is Rasa's SQL store (table `events`), in its own database on the embedded
 default (var/tracker.db) and in the main database in production.
@@ -14,13 +17,15 @@ default (var/tracker.db) and in the main database in production.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, delete, func, select, update
 from sqlalchemy.engine import Engine
 
-from .tables import bookings, call_turns, calls, telegram_buttons
+from .followups import delete_followups, purge_followups
+from .tables import bookings, call_turns, calls, followups, telegram_buttons
 
 CLOSED = ("declined", "cancelled", "admitted")
 # Rasa's SQLTrackerStore table, the columns used here (rasa/core/tracker_store.py SQLEvent)
@@ -34,6 +39,7 @@ class Removed:
     events: int = 0
     bookings: int = 0
     calls: int = 0
+    followups: int = 0      # 政策找人: elders kept for notices, with their results and notices
 
     def __add__(self, other: "Removed") -> "Removed":
         return Removed(*(a + b for a, b in zip(vars(self).values(), vars(other).values())))
@@ -77,6 +83,8 @@ def forget(sender_id: str, db: Engine, trackers: Engine) -> Removed:
         removed.bookings = _strip_bookings(conn, bookings.c.sender_id == sender_id)
         removed.calls = _forget_calls(conn, calls.c.sender_id == sender_id)
         conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key == sender_id))
+        # 删除我的信息 ends the consent too: nothing is kept to tell them later
+        removed.followups = delete_followups(conn, followups.c.sender_id == sender_id)
     return removed
 
 
@@ -99,4 +107,15 @@ def purge(retention_days: float, db: Engine, trackers: Engine, now: float | None
         removed.calls = _forget_calls(conn, calls.c.started_at < closed_before)
         for chunk in _chunks(stale):
             conn.execute(delete(telegram_buttons).where(telegram_buttons.c.chat_key.in_(chunk)))
+        # a followup outlives its conversation (that is its point) but not its keep period
+        # (ELDERCARE_FOLLOWUP_DAYS after the consent); a delivered notice's words go with the retention
+        removed.followups = purge_followups(conn, _followup_days(), retention_days,
+                                            dt.datetime.fromtimestamp(now, dt.timezone.utc))
     return removed
+
+
+def _followup_days() -> float:
+    try:
+        return float(os.environ.get("ELDERCARE_FOLLOWUP_DAYS") or 1095)
+    except ValueError:
+        return 1095.0

@@ -136,3 +136,73 @@ call_events = Table(
     Column("kind", String(16), nullable=False),              # take_over | reveal_phone
     Column("detail", Text, nullable=True),                   # e.g. the booking reference; never a number
 )
+
+from sqlalchemy import BigInteger  # noqa: E402  (the notifier's tables below; the imports above are shared)
+
+# 政策找人 (storage/followups.py, notify/): families who said a clear yes to being told later.
+# Kept: the facts the rules read (never a phone or 身份证 number among them, never the age: the
+# year and month of birth instead), where to tell them, and the consent. Deleted by 不用提醒了,
+# /stop, 删除我的信息 and `eldercare privacy forget`.
+followups = Table(
+    "followups", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("sender_id", String(255), nullable=False),        # the conversation that consented
+    Column("person", String(32), nullable=False),            # the household's elder ("" = the only one)
+    Column("channel", String(16), nullable=False),           # telegram | console | rest
+    Column("address", String(255), nullable=False),          # tg-<chat>[-<user>]; for console the call-back phone
+    Column("birth_year", Integer, nullable=True),            # NULL: the age was never said
+    Column("birth_month", Integer, nullable=True),           # 12 when unknown (a notice is never early)
+    Column("birth_month_known", Boolean, nullable=False),
+    Column("district", String(32), nullable=True),           # copied from facts: statistics without JSON
+    Column("facts", JSON, nullable=False),                   # canonical facts (facts.yml) without the age
+    Column("facts_mask", BigInteger, nullable=False),        # which facts are known (storage.followups.mask_of)
+    Column("consent_at", DateTime(timezone=True), nullable=False),
+    Column("consent_wording", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("sender_id", "person", name="uq_followups_sender_person"),
+    # a day re-evaluates only the elders crossing an age that day: by birth month, never a scan
+    Index("ix_followups_birth", "birth_year", "birth_month"),
+)
+
+# The last result per kept elder and policy, only when it is eligible or possible (absent = not
+# yet): a notice is sent when a result gets better than this.
+followup_statuses = Table(
+    "followup_statuses", metadata,
+    Column("followup_id", Integer, ForeignKey("followups.id", name="fk_followup_statuses_followup"),
+           primary_key=True),
+    Column("policy_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),            # eligible | possible
+    Index("ix_followup_statuses_policy", "policy_id"),
+)
+
+# Each notice once per (elder, policy, reason, detail): a re-run never sends it twice.
+followup_notices = Table(
+    "followup_notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("followup_id", Integer, ForeignKey("followups.id", name="fk_followup_notices_followup"), nullable=False),
+    Column("policy_id", String(64), nullable=False),         # "" for a booking's notice
+    Column("reason", String(24), nullable=False),            # age, age_ahead, new_policy, … (followups.REASON_LABELS)
+    Column("detail", String(64), nullable=False),            # the age crossed, a date, a reference …
+    Column("as_of", Date, nullable=False),                   # the notifier's day
+    Column("text", Text, nullable=True),                     # emptied once delivered and past the retention
+    Column("button_title", String(100), nullable=True),
+    Column("button_payload", Text, nullable=True),
+    Column("status", String(16), nullable=False),            # pending | sending | sent | failed | call_back | done
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("claim", String(32), nullable=True),              # the delivery run sending it now
+    Column("last_error", String(100), nullable=True),        # an error's kind, never its message
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("done_by", Integer, nullable=True),               # the operator who made the call back
+    UniqueConstraint("followup_id", "policy_id", "reason", "detail", name="uq_followup_notices_key"),
+    Index("ix_followup_notices_status", "status", "next_attempt_at"),
+)
+
+# The notifier's own memory: the last day run, each policy's content hash, the last booking
+# event seen, waitlist places last told (JSON values; no personal data).
+notifier_state = Table(
+    "notifier_state", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=True),
+)

@@ -390,3 +390,35 @@ def test_the_read_out_is_said_not_written_and_a_sensitive_question_comes_with_a_
     assert "为什么问" in note and "不知道" in note
     assert seen(page.locator("#note")) and seen(page.locator("#read-out"))
     assert not re.search(r"回复|点击|输入", noted), noted
+
+
+def test_a_call_back_is_listed_with_what_to_say_and_marked_done(pages, running):
+    """政策找人 for phone callers: a caller who said yes is called back when something new applies.
+    The list shows whom, why and what to say; the number is masked until asked for; 已回访
+    takes it off the list and records who did it."""
+    from notify.run import Notifier
+    from notify.settings import NotifySettings
+    from policy_kb.kb import KnowledgeBase
+    from storage.db import migrated_engine
+    from storage.followups import FollowupStore
+    engine = migrated_engine(f"sqlite:///{running.var / 'eldercare.db'}")
+    store = FollowupStore(engine)
+    store.keep(channel="console", address="139 5555 6666", sender_id="console-e2e-callback", person="母亲",
+               facts={"hukou": True, "district": "姑苏区"}, birth_year=1946, birth_month=5,
+               wording="以后有新政策，或者母亲满足新的条件时，要不要提醒您？",
+               now=dt.datetime(2026, 2, 10, 2, tzinfo=dt.timezone.utc))
+    Notifier(engine, KnowledgeBase.from_directory(), NotifySettings()).run(dt.date(2026, 3, 1))
+    page = pages(LAPTOP)
+    log_in(page)
+    row = page.locator("#call-backs tr[data-call-back]").first
+    assert seen(row)
+    assert "母亲" in row.inner_text() and "满80岁" in row.inner_text()
+    assert "139****6666" in row.inner_text() and "13955556666" not in row.inner_text()
+    row.locator(".show-phone").click()
+    page.wait_for_function("document.querySelector('#call-backs .phone').textContent === '13955556666'")
+    row.locator("button:has-text('已回访')").click()
+    page.wait_for_load_state()
+    assert page.locator("#call-backs tr[data-call-back]").count() == 0
+    done = db_rows(running, "select n.status, o.username from followup_notices n join operators o on o.id = n.done_by")
+    assert done and all(status == "done" and user == "wangfang" for status, user in done)
+    engine.dispose()

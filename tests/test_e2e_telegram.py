@@ -91,7 +91,7 @@ def test_start_commands_and_a_conversation_to_a_booking(api, bridge):
     chat = 501
     first = say(api, chat, "/start")
     assert "养老政策顾问" in texts(first) and "多大岁数" in texts(first)
-    assert {c["command"] for c in api.called("setMyCommands")[0]["commands"]} == {"start", "help", "restart", "status"}
+    assert {c["command"] for c in api.called("setMyCommands")[0]["commands"]} == {"start", "help", "restart", "status", "stop"}
     asked = say(api, chat, "我妈今年85岁，住在姑苏区")
     _, buttons = last_keyboard(asked)
     assert [b["text"] for b in buttons] == ["1. 有苏州户口", "2. 没有，是外地户口"]

@@ -23,6 +23,8 @@ INSTRUCTION = "请记录：来电人的回答（可以用简写，如「83 昆�
 RESULTS_INSTRUCTION = ("请把「可以办的」逐项读给来电人听：名字和状态；来电人想细问，点开这一项读「为什么、怎么办、要带什么」。"
                        "标「待核实」的金额和条件，请说明以当地民政部门的答复为准。")
 RESULT_STATUSES = ("eligible", "possible")
+CONFIRM_INSTRUCTION = ("请逐项读给来电人核对。电话号码点「显示完整号码」读出来核对；姓名只显示一部分，"
+                       "请来电人再说一遍全名核对。都对了选「确认提交」，有错选「修改一项」。")
 CHAT_ONLY_PAYLOADS = ("/more",)          # paging through cards: the page shows them all
 NUMBER = re.compile(r"^\s*\d+\.\s*")
 
@@ -96,7 +98,9 @@ def script(messages: list[dict], subject: str | None = None) -> dict:
             "fact": question or asked_fact(chat[-1:], payload),
             "answers": answers_of(chat[-1]) if chat else [],
             "also_said": [],
-            "instruction": RESULTS_INSTRUCTION if payload and payload.get("cards") else INSTRUCTION,
+            "instruction": RESULTS_INSTRUCTION if payload and payload.get("cards") else
+                           CONFIRM_INSTRUCTION if any((line.get("key") or "").startswith("messages.summary") for line in lines)
+                           else INSTRUCTION,
             "note": said.get("note") or ""}
 
 

@@ -31,6 +31,7 @@ from policy_kb.facts import load_facts
 from storage.bookings import KIND_LABELS, STATUS_LABELS, BookingStore
 from storage.conversation_read import newest_slot_value
 from storage.db import migrated_engine
+from storage.followups import FollowupStore
 from storage.masking import install as install_log_masking
 from storage.masking import mask_phone, mask_text, normalize_phone
 from storage.operators import (EVENT_KINDS, OUTCOMES, Call, OperatorError, OperatorStore, Session,
@@ -77,6 +78,7 @@ class Console:
         settings = settings or Settings.from_env()
         engine = migrated_engine(settings.db_url)
         self.store, self.bookings = OperatorStore(engine), BookingStore(engine)
+        self.followups = FollowupStore(engine)   # 政策找人: hotline callers waiting for a call back
         self.tracker_url, self.hotline = tracker_db_url(settings.db_url), settings.hotline
         self.advisor_url = advisor_url.rstrip("/")
         self.secure = secure_cookies
@@ -251,7 +253,31 @@ class Console:
         session = self.need_session(request, api=False)
         calls = self.store.calls_of(session.operator)
         names = {o.id: o.display_name for o in self.store.list()} if session.operator.supervisor else {}
-        return self.page("home.html", session=session, calls=calls, outcomes=OUTCOMES, names=names)
+        return self.page("home.html", session=session, calls=calls, outcomes=OUTCOMES, names=names,
+                         call_backs=self.followups.list_call_backs())
+
+    def _call_back(self, request: web.Request):
+        wanted = request.match_info["id"]
+        found = next((c for c in self.followups.list_call_backs() if str(c.id) == wanted), None)
+        if found is None:
+            raise web.HTTPNotFound(text='{"error": "这条回访已经有人办了。"}', content_type="application/json")
+        return found
+
+    async def api_call_back_phone(self, request: web.Request) -> web.Response:
+        """The number to dial, shown on request; who asked is logged (never the number)."""
+        session = self.need_session(request, api=True)
+        await self.check_csrf(request, session)
+        found = self._call_back(request)
+        logger.info("call-back %s: number shown to operator %s", found.id, session.operator.id)
+        return web.json_response({"phone": found.phone})
+
+    async def call_back_done(self, request: web.Request) -> web.Response:
+        session = self.need_session(request, api=False)
+        await self.check_csrf(request, session)
+        wanted = request.match_info["id"]
+        if wanted.isdigit():
+            self.followups.mark_done(int(wanted), session.operator.id)
+        raise web.HTTPFound("/")
 
     async def new_call(self, request: web.Request) -> web.Response:
         session = self.need_session(request, api=False)
@@ -373,6 +399,8 @@ class Console:
         app.router.add_post("/api/calls/{id}/end", self.api_end)
         app.router.add_post("/api/calls/{id}/take_over", self.api_take_over)
         app.router.add_post("/api/calls/{id}/reveal_phone", self.api_reveal_phone)
+        app.router.add_post("/api/call_backs/{id}/phone", self.api_call_back_phone)
+        app.router.add_post("/call_backs/{id}/done", self.call_back_done)
         app.router.add_static("/static", HERE / "static")
         return app
 
