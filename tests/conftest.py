@@ -8,6 +8,9 @@ import pytest
 
 POSTGRES_URL = os.environ.get("ELDERCARE_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("ELDERCARE_REQUIRE_SERVICES") == "1"
+# The servers a test starts do not start the daily 政策找人 run on their own (it would run
+# against the test's database a minute later); the notifier's tests start it when they mean to.
+os.environ.setdefault("ELDERCARE_NOTIFY_HOUR", "off")
 
 
 def need_service(name: str, host: str, port: int) -> None:
