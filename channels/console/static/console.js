@@ -273,5 +273,6 @@
     render(before);
   }, 3000);
   render(null);
-  if (!view.steps.length && !readonly()) say("/ask_recommendation", "（来电开始）");
+  // the call opens with a greeting and the first question (short on the phone), not the chat's "what everyone can use"
+  if (!view.steps.length && !readonly()) say("/greet", "（来电开始）");
 })();
