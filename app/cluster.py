@@ -27,7 +27,16 @@ from app.serve import (Processes, _wait_http, action_server_args, free_port, mod
 from channels.outage import nginx_outage_body
 from storage.settings import Settings
 
-NGINX_CONF = """\
+# A killed instance's lock on a conversation blocks that conversation elsewhere until it expires:
+# 10 s instead of Rasa's 60 (a turn takes well under a second).
+LOCK_LIFETIME = int(os.environ.get("TICKET_LOCK_LIFETIME") or 10)
+# The longest a turn may take once it holds its lock (a turn under load takes a few seconds).
+TURN_BUDGET = 20
+# No reply is waited for longer than this: a turn queued behind a dead instance's lock is served
+# once the lock expires, so anything slower is stuck (docs/fault-waits.md).
+REPLY_TIMEOUT = LOCK_LIFETIME + TURN_BUDGET
+
+_NGINX_TEMPLATE = """\
 # written by `eldercare cluster`; one file, no system paths (runs as any user)
 worker_processes 1;
 error_log {prefix}/error.log warn;
@@ -45,6 +54,9 @@ http {{
     client_max_body_size 16m;
     client_body_buffer_size 16m;
     proxy_buffering off;
+    # nginx marks an instance down when a reply times out too, whatever proxy_next_upstream says:
+    # each instance is listed again as a backup, never marked down, so with one instance dead and
+    # the other marked down messages still reach the live one (not the apology to all for 5 s)
     upstream advisor {{
 {advisor_servers}
         keepalive 32;
@@ -52,6 +64,9 @@ http {{
     upstream actions {{
 {action_servers}
         keepalive 32;
+        # an idle connection is closed here before the action server's Sanic closes it (5 s): a
+        # call sent on one it has just closed fails (POST is not retried) and the turn with it
+        keepalive_timeout 4s;
     }}
     # a dead instance is skipped after one refused connection and retried 5 s later; a message
     # already sent to an instance that then dies is not sent again (POST is not idempotent)
@@ -63,7 +78,7 @@ http {{
             proxy_set_header Connection "";
             proxy_next_upstream error timeout;
             proxy_connect_timeout 2s;
-            proxy_read_timeout 90s;
+            proxy_read_timeout @REPLY_TIMEOUT@s;   # then the apology, and the instance cancels the turn
             error_page 502 504 = @outage;   # no instance answered: the apology, not nginx's HTML page
         }}
         location @outage {{
@@ -83,6 +98,8 @@ http {{
     }}
 }}
 """
+# substituted here, not by format(): callers (tests/test_nginx_outage.py) fill only the ports
+NGINX_CONF = _NGINX_TEMPLATE.replace("@REPLY_TIMEOUT@", str(REPLY_TIMEOUT))
 
 
 def find_nginx() -> str | None:
@@ -144,8 +161,9 @@ class Cluster(Processes):
     def write_nginx(self) -> Path:
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
-        servers = lambda ports: "\n".join(f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;"  # noqa: E731
-                                          for p in ports)
+        servers = lambda ports: "\n".join(  # noqa: E731
+            [f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;" for p in ports]
+            + [f"        server 127.0.0.1:{p} backup max_fails=0;" for p in ports])
         conf = self.prefix / "nginx.conf"
         conf.write_text(NGINX_CONF.format(prefix=self.prefix, port=self.port, action_port=self.action_lb_port,
                                           outage=nginx_outage_body(),
@@ -178,11 +196,12 @@ class Cluster(Processes):
 
     def start_instance(self, port: int) -> None:
         endpoints = write_endpoints(self.settings, 0, rasa_port=port)
-        # a killed instance's lock on a conversation blocks that conversation elsewhere until it
-        # expires: 10 s instead of Rasa's 60 (a turn takes well under a second)
+        # Sanic cancels a turn after RESPONSE_TIMEOUT: 60 s, checked every 30 s, unless set here (Rasa
+        # sets it only with --enable-api); just above nginx's, so that nginx's apology comes first
         self.rasa_procs[port] = self._spawn(
             rasa_args(model_path(self.settings), endpoints, port), f"rasa-{port}.log",
-            {**rasa_env(self.settings), "TICKET_LOCK_LIFETIME": os.environ.get("TICKET_LOCK_LIFETIME", "10")})
+            {**rasa_env(self.settings), "TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME),
+             "SANIC_RESPONSE_TIMEOUT": str(REPLY_TIMEOUT + 5)})
 
     def start_action_server(self, port: int) -> None:
         self.action_procs[port] = self._spawn(action_server_args(port), f"actions-{port}.log")

@@ -1,7 +1,7 @@
 """The one place where this project changes Rasa internals, pinned to the Rasa it was written for.
 
 Two functions of `RemoteAction` (rasa 3.6.21, rasa/core/actions/action.py) — the call to the
-action server — are replaced:
+action server — and one of `LockStore` (rasa/core/lock_store.py) are replaced:
 
 1. `_validate_action_result` checks every custom-action response with
    `jsonschema.validate(result, schema)`, which first re-checks the *schema* against
@@ -16,6 +16,15 @@ action server — are replaced:
    action reads them (they read the slots, `latest_message` and the event sequence). Here they
    are left out of the events sent: every event stays, in order, with its type, name, text and
    timestamp; the newest user message keeps its parse data.
+3. `LockStore._acquire_lock` waits for a conversation's lock behind the tickets ahead of its own,
+   but its own ticket expires after TICKET_LOCK_LIFETIME like theirs. Behind an instance killed
+   mid-turn, the dead ticket and the waiting one expire within a second of each other, and the
+   waiter re-checks once a second: it often finds both gone, and then it waits for ever (the lock
+   key stays, holding no ticket) until the request is cancelled, 60-90 s later (3 of the 9 such
+   turns in each of two runs: docs/fault-waits.md). Here a live waiter renews its own ticket at
+   every check, so only a dead process's tickets expire, and checks again as the ticket ahead
+   expires rather than up to a second later; a waiter whose ticket is gone anyway (its process
+   stalled for a whole lifetime) gets Rasa's LockError, as when the lock is gone, at once.
 
 Applied by `app.rasa_server` (how `eldercare serve` starts Rasa) before Rasa starts. If the
 installed Rasa or a patched function differs from what this was written for, nothing is
@@ -31,16 +40,24 @@ import logging
 logger = logging.getLogger(__name__)
 
 RASA_VERSION = "3.6.21"
-# sha256 of inspect.getsource(RemoteAction.<name>) in rasa 3.6.21
+# sha256 of inspect.getsource(RemoteAction.<name>, LockStore._acquire_lock) in rasa 3.6.21
 ORIGINAL_SHA256 = {
     "_validate_action_result": "f8cdb4be6812396167ced74161b2ccd65c5ea676ad86d7d359d8c322d9d8dc42",
     "_action_call_format": "428795b944f22edba142d278ec47a30098975b01463ba337ec447dade52a0492",
+    "_acquire_lock": "ead2fff373291c24619f2a2b53453f64ed2975ed68f53dce0e56041061356f05",
 }
 
 
-def _original(name: str):
+def _owner(name: str):
+    if name == "_acquire_lock":
+        from rasa.core.lock_store import LockStore
+        return LockStore
     from rasa.core.actions.action import RemoteAction
-    function = getattr(RemoteAction, name)
+    return RemoteAction
+
+
+def _original(name: str):
+    function = getattr(_owner(name), name)
     return getattr(function, "__wrapped__", function)
 
 
@@ -53,18 +70,17 @@ def original_matches() -> bool:
 
 def apply() -> bool:
     """Patch once; True if patched (or already patched)."""
-    from rasa.core.actions.action import RemoteAction
-
-    if all(hasattr(getattr(RemoteAction, name), "__wrapped__") for name in ORIGINAL_SHA256):
+    if all(hasattr(getattr(_owner(name), name), "__wrapped__") for name in ORIGINAL_SHA256):
         return True
     if not original_matches():
         logger.warning("rasa_patches: Rasa is not %s as pinned (or a function changed): not patched",
                        RASA_VERSION)
         return False
     for name, replacement in (("_validate_action_result", _validate_once()),
-                              ("_action_call_format", _lean_call_format)):
+                              ("_action_call_format", _lean_call_format),
+                              ("_acquire_lock", _acquire_lock_while_alive)):
         replacement.__wrapped__ = _original(name)
-        setattr(RemoteAction, name, replacement)
+        setattr(_owner(name), name, replacement)
     return True
 
 
@@ -114,3 +130,26 @@ def _lean_call_format(self, tracker, domain):
     state = result["tracker"]
     state["events"] = lean_events(state.get("events") or [])
     return result
+
+
+async def _acquire_lock_while_alive(self, conversation_id, ticket, wait_time_in_seconds):
+    """Rasa's wait for the lock, except that a live waiter keeps its own ticket from expiring."""
+    import asyncio
+    import time
+
+    from rasa.core import lock_store
+
+    while True:
+        lock = self.get_lock(conversation_id)
+        own = next((t for t in lock.tickets if t.number == ticket), None) if lock else None
+        if own is None or own.has_expired():   # its place is gone: others may have gone on without it
+            break
+        if not lock.is_locked(ticket):
+            return lock
+        own.expires = time.time() + lock_store.LOCK_LIFETIME
+        lock.remove_expired_tickets()          # as Rasa's update_lock, which saved at every check too
+        self.save_lock(lock)
+        # look again as the ticket ahead expires (a dead instance's), or after Rasa's usual wait
+        ahead = lock.tickets[0].expires - time.time()
+        await asyncio.sleep(min(wait_time_in_seconds, max(ahead, 0.0) + 0.01))
+    raise lock_store.LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")

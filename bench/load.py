@@ -35,6 +35,16 @@ def starter_script(user: int, round_: int, level: int = 0) -> list[str]:
 
 
 @dataclass
+class Turn:
+    sender: str
+    index: int          # the turn's place in its conversation
+    started: float      # seconds since the run started
+    elapsed: float      # seconds until the reply (or the error)
+    ok: bool
+    what: str           # "HTTP 200", "HTTP 503", or the client's exception
+
+
+@dataclass
 class Run:
     users: int
     latencies: list = field(default_factory=list)      # seconds per turn
@@ -44,6 +54,7 @@ class Run:
     started: float = 0.0
     references: list = field(default_factory=list)     # (reference, phone) acknowledged to users
     seconds: float = 0.0
+    turns: list = field(default_factory=list)          # every Turn, in the order they ended
 
     def summary(self) -> dict:
         lat = sorted(self.latencies)
@@ -73,7 +84,9 @@ async def _user(session: aiohttp.ClientSession, url: str, script, user: int, rou
             except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                 ok, body, what = False, [], type(exc).__name__
             elapsed = time.perf_counter() - started
-            if not ok or any(APOLOGY.search(m.get("text") or "") for m in body):
+            ok = bool(ok) and not any(APOLOGY.search(m.get("text") or "") for m in body)
+            run.turns.append(Turn(sender, i, started - run.started, elapsed, ok, what))
+            if not ok:
                 run.errors += 1
                 run.failures.append((round(started - run.started, 1), what, round(elapsed, 1)))
                 continue
@@ -86,8 +99,8 @@ async def _user(session: aiohttp.ClientSession, url: str, script, user: int, rou
                     run.references.append((found.group(), phone))
 
 
-async def load(url: str, script, users: int, rounds: int) -> Run:
-    run = Run(users)
+async def load(url: str, script, users: int, rounds: int, run: Run | None = None) -> Run:
+    run = run or Run(users)
     timeout = aiohttp.ClientTimeout(total=120)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
@@ -97,5 +110,6 @@ async def load(url: str, script, users: int, rounds: int) -> Run:
     return run
 
 
-def drive(url: str, script, users: int, rounds: int) -> Run:
-    return asyncio.run(load(url, script, users, rounds))
+def drive(url: str, script, users: int, rounds: int, run: Run | None = None) -> Run:
+    """`run`, if given, fills as the turns end (a fault test watches it from another thread)."""
+    return asyncio.run(load(url, script, users, rounds, run))

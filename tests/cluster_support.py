@@ -1,5 +1,6 @@
 """Shared services for the production tests: a fresh PostgreSQL database, and private Redis and
-PostgreSQL servers the fault tests may stop and start (never the machine's shared ones)."""
+PostgreSQL servers the fault tests may stop and start (never the machine's shared ones); and what
+the fault tests time events by: a log followed as it grows, Rasa's lock tickets in Redis."""
 from __future__ import annotations
 
 import glob
@@ -8,6 +9,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -133,3 +135,67 @@ def post(url: str, sender: str, message: str, timeout: float = 60) -> tuple[int,
 
 def texts(messages: list[dict]) -> str:
     return "\n".join(m.get("text") or "" for m in messages)
+
+
+class LogWatch:
+    """Lines appended to a log (nginx's error log), each with the time it was seen, so a test can
+    tell when something happened (nginx marked an instance down) without reading nginx's
+    one-second timestamps. Polls every 20 ms from a thread until stop()."""
+
+    def __init__(self, path: Path):
+        self.path, self.lines = path, []            # (time.perf_counter(), line)
+        self._offset = path.stat().st_size if path.exists() else 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, daemon=True)
+        self._thread.start()
+
+    def _follow(self) -> None:
+        pending = b""
+        while not self._stop.is_set():
+            if self.path.exists():
+                with open(self.path, "rb") as log:
+                    log.seek(self._offset)
+                    chunk = log.read()
+                self._offset += len(chunk)
+                pending += chunk
+                seen = time.perf_counter()
+                *complete, pending = pending.split(b"\n")
+                self.lines += [(seen, line.decode("utf-8", "replace")) for line in complete]
+            self._stop.wait(0.02)
+
+    def first(self, *words: str) -> float | None:
+        """When the first line holding every one of `words` was seen, or None."""
+        return next((seen for seen, line in self.lines if all(w in line for w in words)), None)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def lock_tickets(redis_url: str) -> dict[str, list[dict]]:
+    """Rasa's lock store as it is now: conversation -> its tickets ({"number", "expires"}, expires
+    in time.time() seconds). The tickets of an instance killed mid-turn stay until they expire."""
+    import redis
+    client = redis.Redis.from_url(redis_url)
+    try:
+        found = {}
+        for key in client.scan_iter(match="*:lock:*"):
+            value = client.get(key)
+            if value:
+                lock = json.loads(value)
+                found[lock["conversation_id"]] = [json.loads(t) for t in lock["tickets"]]
+        return found
+    finally:
+        client.close()
+
+
+def wait_for(check, limit: float, what: str, every: float = 0.2) -> float:
+    """Poll `check()` until true; the time.perf_counter() it became so. `limit` only guards against
+    a hang (an event that never comes), it is no window the event must fall in."""
+    deadline = time.perf_counter() + limit
+    while True:
+        if check():
+            return time.perf_counter()
+        if time.perf_counter() > deadline:
+            pytest.fail(f"{what}: not within {limit:.0f} s")
+        time.sleep(every)

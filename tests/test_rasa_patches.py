@@ -1,16 +1,21 @@
 """The pinned Rasa patches (app/rasa_patches.py): they apply to exactly the Rasa they were written
 for; responses are validated as Rasa did, without re-checking the schema every time; the tracker
-sent to the action server leaves out what no action reads, and nothing an action reads."""
+sent to the action server leaves out what no action reads, and nothing an action reads; a turn
+waiting for a conversation's lock behind a dead instance's ticket gets it once that expires."""
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 from jsonschema import ValidationError
 from jsonschema.validators import validator_for
 
 from app import rasa_patches
+from rasa.core import lock_store
 from rasa.core.actions.action import RemoteAction
+from rasa.core.lock_store import InMemoryLockStore, LockError, LockStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
@@ -30,6 +35,7 @@ slots:
 def patched(monkeypatch):
     monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
     monkeypatch.setattr(RemoteAction, "_action_call_format", RemoteAction._action_call_format)
+    monkeypatch.setattr(LockStore, "_acquire_lock", LockStore._acquire_lock)
     assert rasa_patches.apply()
     return RemoteAction("validate_booking_form", None)
 
@@ -60,6 +66,7 @@ def test_applying_twice_patches_once(patched):
     assert rasa_patches.apply()
     assert not hasattr(RemoteAction._validate_action_result.__wrapped__, "__wrapped__")
     assert not hasattr(RemoteAction._action_call_format.__wrapped__, "__wrapped__")
+    assert not hasattr(LockStore._acquire_lock.__wrapped__, "__wrapped__")
 
 
 def _tracker():
@@ -104,3 +111,41 @@ def test_what_actions_read_is_the_same_in_the_lean_tracker(patched):
         [e.get("name") for e in full.events_after_latest_restart() if e["event"] == "action"]
     assert lean.latest_message == full.latest_message and lean.latest_action_name == full.latest_action_name
     assert lean.get_slot("age") == 85 and lean.active_loop == full.active_loop
+
+
+def _wait_behind_a_dead_ticket(lifetime: float, check_every: float):
+    """A ticket nobody will give back (its instance was killed), then a turn queued behind it
+    10 ms later: Rasa re-checks every `check_every` s, so it misses the 10 ms between the two
+    tickets' expiry."""
+    store = InMemoryLockStore()
+    store.issue_ticket("c1", lifetime)                # the dead instance's
+    time.sleep(0.01)
+
+    async def turn():
+        async with store.lock("c1", lock_lifetime=lifetime, wait_time_in_seconds=check_every):
+            return time.monotonic()
+    return store, asyncio.run(asyncio.wait_for(turn(), timeout=3 * lifetime))
+
+
+def test_a_turn_behind_a_dead_ticket_gets_the_lock_once_it_expires(patched, monkeypatch):
+    monkeypatch.setattr(lock_store, "LOCK_LIFETIME", 1.0)
+    started = time.monotonic()
+    store, acquired = _wait_behind_a_dead_ticket(1.0, check_every=0.6)
+    assert 1.0 <= acquired - started < 1.0 + 0.6            # as it expires, not a re-check later
+    assert store.get_lock("c1") is None                      # given back: the next turn waits for nothing
+
+
+def test_without_the_patch_the_turn_behind_a_dead_ticket_waits_for_ever(monkeypatch):
+    # what the patch is for; Rasa's own function (the fixture `patched` is not used here)
+    monkeypatch.setattr(LockStore, "_acquire_lock", rasa_patches._original("_acquire_lock"))
+    with pytest.raises(asyncio.TimeoutError):
+        _wait_behind_a_dead_ticket(1.0, check_every=0.6)
+
+
+def test_a_waiter_whose_ticket_is_gone_gets_the_lock_error(patched):
+    store = InMemoryLockStore()
+    store.issue_ticket("c1", 10)
+    ticket = store.issue_ticket("c1", 10)
+    store.finish_serving("c1", ticket)                       # its place taken away
+    with pytest.raises(LockError):
+        asyncio.run(asyncio.wait_for(store._acquire_lock("c1", ticket, 0.05), timeout=2))
