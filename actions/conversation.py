@@ -32,7 +32,7 @@ from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, NOT_D
 from .hardship import hardship_in, hardship_lines
 from .household import Household, display
 from .relevance import leads, ordered, topic_in_words, topic_of
-from .reminders import Reminders
+from .reminders import STOP as STOP_REMINDERS, Reminders
 from .policy_answers import answer_lines, aspect_of
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, menu_numbers, next_step_buttons, numbered,
@@ -358,6 +358,14 @@ class Conversation:
             self._set("pending_fact", next((f for f, p in FRAGMENT_FACT if p.search(self.turn.text)), None))
             return self.reply
         task = self._task()
+        if STOP_REMINDERS.search(self.turn.text):
+            # "取消提醒", "不用提醒了": the reminders end whatever else is open (never a booking look-up);
+            # an open request asks its question again
+            self.reminders.on_stop()
+            if task is not None:
+                task.ask_next()
+            self._flush()
+            return self.reply
         if self._typed_choice_confirmed(task):
             return self.reply
         ref = self._referral()
@@ -1225,7 +1233,11 @@ class Conversation:
         self._set("asked_fact", None)
         self._set("offer_open", False)
         self._set("continuing", False)
-        self._say(wording()["goodbye"].format(whom=self._whom()))
+        text, buttons = wording()["goodbye"].format(whom=self._whom()), []
+        if self.shown is not None and self.reminders.can_offer():   # "就这样吧" after the results: asked once
+            question, buttons = self.reminders.offer()
+            text += "\n" + question
+        self._say(text, buttons)
 
     def _on_not_understood(self) -> None:
         self._set("not_understood", self._get("not_understood", 0) + 1)

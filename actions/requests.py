@@ -545,7 +545,7 @@ class Lookup:
             return True
         return False
 
-    def ask_next(self) -> None:
+    def ask_next(self, missed: bool = False) -> None:   # `missed`: as BookingRequest's; a look-up asks the same way
         c, w = self.c, spec()["lookup"]
         if not self.get("lookup_purpose"):
             return

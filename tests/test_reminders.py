@@ -104,3 +104,59 @@ def _with_operator(session: Session):
         session.slots.update(reply.slots)
         return reply
     return say
+
+
+@pytest.mark.parametrize("stop", ["以后不要再发提醒给我了", "别再推送了", "取消通知", "td", "不需要再通知了", "勿要再题醒了"])
+def test_stopping_in_other_words_deletes_it_even_inside_a_look_up(store, stop):
+    s = Session(f"tg-stop-{abs(hash(stop)) % 10000}")
+    to_the_offer(s)
+    s.say("/affirm", "affirm")
+    s.say("五月")
+    assert store.for_sender(s.sender)
+    # the classifier may call it a cancellation: still the reminders, never a booking look-up
+    reply = s.say(stop, "cancel_booking")
+    assert "不再提醒" in text(reply) and "编号" not in text(reply)
+    assert store.for_sender(s.sender) == []
+
+
+@pytest.mark.parametrize("yes", ["好呀你提醒我吧", "要的呀", "可以，麻烦了"])
+def test_a_yes_in_other_words_is_a_yes_and_is_kept_at_once(store, yes):
+    s = Session(f"tg-yes-{abs(hash(yes)) % 10000}")
+    to_the_offer(s)
+    assert "几月份生日" in text(s.say(yes))
+    assert store.for_sender(s.sender)   # kept already: a family that leaves now is told too
+
+
+def test_the_birthday_as_families_say_it(store):
+    s = Session("tg-month-1")
+    to_the_offer(s)
+    s.say("/affirm", "affirm")
+    assert "生日按6月算" in text(s.say("阴历五月"))   # a lunar month counts as the month after: never early
+    kept, = store.for_sender("tg-month-1")
+    assert kept.birth_month == 6
+    t = Session("tg-month-2")
+    to_the_offer(t)
+    t.say("/affirm", "affirm")
+    t.say("11")                                      # a bare number at this question is the month
+    assert store.for_sender("tg-month-2")[0].birth_month == 11
+    u = Session("tg-month-3")
+    to_the_offer(u)
+    u.say("/affirm", "affirm")
+    u.say("1945年8月")                                # the year said beats the age's guess
+    assert (store.for_sender("tg-month-3")[0].birth_year, store.for_sender("tg-month-3")[0].birth_month) == (1945, 8)
+
+
+def test_a_question_at_the_birthday_question_is_answered_and_the_yes_kept(store):
+    s = Session("tg-month-q")
+    to_the_offer(s)
+    s.say("/affirm", "affirm")
+    reply = s.say("助餐在哪里吃", "ask_policy")
+    assert "记下了" in text(reply) and "助餐" in text(reply)
+    assert store.for_sender("tg-month-q")[0].birth_month_known is False
+
+
+def test_after_a_goodbye_the_offer_comes_with_it(store):
+    s = Session("tg-bye")
+    s.say(FACTS)
+    reply = s.say("好的就这样吧，谢谢", "goodbye")
+    assert "身体健康" in text(reply) and "要不要提醒您" in text(reply)
