@@ -353,3 +353,11 @@ def test_another_elder_of_the_family_beside_the_speaker():
 def test_someone_elses_age_is_no_bare_answer():
     assert reading("我儿子今年五十五", "age") is None
     assert reading("七十九", "age") == 79
+
+
+@pytest.mark.parametrize("said, age", [("我老娘九十了", 90), ("伲老爹今年八十七", 87)])
+def test_plain_words_for_mother_and_father_are_a_relative_speaking(said, age):
+    import datetime as dt
+    from understanding.facts_extractor import extract
+    found = extract(said, today=dt.date(2026, 12, 7)).facts
+    assert found.get("subject") == "relative" and found.get("age") == age
