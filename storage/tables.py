@@ -206,3 +206,19 @@ notifier_state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", JSON, nullable=True),
 )
+
+# WeChat: messages already handled (a retry is answered once, whichever instance gets it) and the
+# 公众号 access token every process shares (storage/wechat_state.py).
+wechat_seen_messages = Table(
+    "wechat_seen_messages", metadata,
+    Column("key", String(128), primary_key=True),               # dedup_key(): "msg:<MsgId>", "evt:…"
+    Column("seen_at", DateTime(timezone=True), nullable=False),
+    Index("ix_wechat_seen_messages_seen_at", "seen_at"),
+)
+wechat_tokens = Table(
+    "wechat_tokens", metadata,
+    Column("app_id", String(64), primary_key=True),
+    Column("token", Text, nullable=False),                      # a secret for ~2 hours: never logged
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
