@@ -58,6 +58,8 @@ def channel_of(sender_id: str, metadata: dict) -> str | None:
         return "console"
     if sender_id.startswith("tg-"):
         return "telegram"
+    if sender_id.startswith("wx-"):   # a 公众号 follower: told in the same conversation
+        return "wechat"
     return None
 
 

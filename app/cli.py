@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app import cli_bookings, cli_console, cli_notify, cli_policy, cli_production, cli_telegram
+from app import cli_bookings, cli_console, cli_notify, cli_policy, cli_production, cli_telegram, cli_wechat
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -13,6 +13,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_policy.add_parser(sub)
     cli_bookings.add_parser(sub)
     cli_telegram.add_parser(sub)
+    cli_wechat.add_parser(sub)
     cli_console.add_parser(sub)
     cli_production.add_parser(sub)
     cli_notify.add_parser(sub)

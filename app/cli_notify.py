@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -89,15 +90,35 @@ def print_report(report, kb) -> None:
             print(f"    {n:>7} × {text}")
 
 
+LABELS = {"telegram": "Telegram", "wechat": "微信", "console": "热线回访", "rest": "网页"}
+# what each channel needs set to send (the deliverers below)
+NEEDS = {"telegram": ("TELEGRAM_BOT_TOKEN",), "wechat": ("WECHAT_APP_ID", "WECHAT_APP_SECRET")}
+
+
+def _configured(channel: str) -> bool:
+    return all(os.environ.get(name, "").strip() for name in NEEDS[channel])
+
+
 def _deliverers(store, engine):
     """The channels that can send now: Telegram when a token is set (TELEGRAM_BASE_URL for a
-    local Bot API server). Built only when something is due, so an idle run never calls Telegram."""
-    token = os.environ.get("TELEGRAM_BOT_TOKEN")
-    if not token or not store.due(limit=1, channels=["telegram"]):
-        return {}
-    from channels.telegram.notices import TelegramDeliverer
-    from storage.telegram_buttons import ButtonStore
-    return {"telegram": TelegramDeliverer(token, ButtonStore(engine), base_url=os.environ.get("TELEGRAM_BASE_URL"))}
+    local Bot API server); WeChat when WECHAT_APP_ID and WECHAT_APP_SECRET are (WECHAT_API_BASE
+    for a proxy; WECHAT_TEMPLATE_ID for notices past the 48-hour window), its access token shared
+    with the wechat endpoint through the same store. Built only when something is due, so an idle
+    run never calls Telegram or WeChat."""
+    out = {}
+    if _configured("telegram") and store.due(limit=1, channels=["telegram"]):
+        from channels.telegram.notices import TelegramDeliverer
+        from storage.telegram_buttons import ButtonStore
+        out["telegram"] = TelegramDeliverer(os.environ["TELEGRAM_BOT_TOKEN"].strip(), ButtonStore(engine),
+                                            base_url=os.environ.get("TELEGRAM_BASE_URL"))
+    if _configured("wechat") and store.due(limit=1, channels=["wechat"]):
+        from channels.wechat.notices import WeChatDeliverer
+        from storage.settings import Settings
+        from storage.telegram_buttons import ButtonStore
+        from storage.wechat_state import make_stores
+        _seen, tokens = make_stores(engine, Settings.from_env().redis_url)
+        out["wechat"] = WeChatDeliverer.from_env(tokens, ButtonStore(engine))
+    return out
 
 
 def deliver_now(wait: bool = True, engine=None) -> int:
@@ -113,7 +134,9 @@ def deliver_now(wait: bool = True, engine=None) -> int:
     async def go():
         if not deliverers:
             return None
-        async with deliverers["telegram"]:
+        async with contextlib.AsyncExitStack() as stack:
+            for deliverer in deliverers.values():
+                await stack.enter_async_context(deliverer)
             return await deliver(store, deliverers, wait=wait)
 
     report = asyncio.run(go())
@@ -121,10 +144,11 @@ def deliver_now(wait: bool = True, engine=None) -> int:
         print(f"  发送 {report.sent} 条；失败 {report.failed} 条（已记下，见 eldercare notify stats）"
               + (f"；稍后重试 {report.retrying} 次" if report.retrying else ""))
     waiting = store.pending_by_channel()
-    if waiting.get("telegram") and not os.environ.get("TELEGRAM_BOT_TOKEN"):
-        print(f"  Telegram 有 {waiting['telegram']} 条等待发送：没有设置 TELEGRAM_BOT_TOKEN")
-    elif waiting.get("telegram"):
-        print(f"  Telegram 有 {waiting['telegram']} 条等待重试")
+    for channel, needs in NEEDS.items():
+        if waiting.get(channel) and not _configured(channel):
+            print(f"  {LABELS[channel]} 有 {waiting[channel]} 条等待发送：没有设置 {' 和 '.join(needs)}")
+        elif waiting.get(channel):
+            print(f"  {LABELS[channel]} 有 {waiting[channel]} 条等待重试")
     if waiting.get("rest"):
         print(f"  网页聊天有 {waiting['rest']} 条提醒没有发送渠道，等待中")
     call_backs = len(store.list_call_backs(limit=10000))
@@ -152,8 +176,7 @@ def stats(as_json: bool = False) -> int:
     print(f"登记提醒的老人：{data['followups']} 位（最近一次检查：{data['last_run'] or '还没有'}）")
     for district, n in data["by_district"].items():
         print(f"  {district}  {n}")
-    channels = {"telegram": "Telegram", "console": "热线回访", "rest": "网页"}
-    print("  渠道：" + "，".join(f"{channels.get(c, c)} {n}" for c, n in data["by_channel"].items()))
+    print("  渠道：" + "，".join(f"{LABELS.get(c, c)} {n}" for c, n in data["by_channel"].items()))
     status_words = {"pending": "待发送", "sending": "发送中", "sent": "已发送", "failed": "失败",
                     "call_back": "待回访", "done": "已回访"}
     print("提醒：")

@@ -304,6 +304,10 @@ class Advisor(Processes):
         if ok and os.environ.get("TELEGRAM_BOT_TOKEN"):
             # the Telegram bridge too, long polling against this advisor (app/cli_telegram.py)
             self._spawn([sys.executable, "-m", "app.cli", "telegram", "--url", self.url], "telegram.log")
+        if ok and all(os.environ.get(n) for n in ("WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TOKEN")):
+            # the WeChat endpoint too, at /wechat on WECHAT_PORT (app/cli_wechat.py)
+            self._spawn([sys.executable, "-m", "app.cli", "wechat", "--url", self.url,
+                         "--port", os.environ.get("WECHAT_PORT") or "5090"], "wechat.log")
         if ok and self.console_port:
             # the operator console (channels/console), a channel like the others
             self._spawn([sys.executable, "-m", "app.cli", "console", "--url", self.url,

@@ -312,7 +312,7 @@ def main() -> int:
         voice = voice_bench.run(Path(tmp))                  # Telegram voice notes: the default engine
     REPORT.parent.mkdir(exist_ok=True)
     REPORT.write_text(render(m, engine, engine_nf, train_s, adv, st, command) + "\n".join(scaleout.render(scale))
-                      + "\n\n" + "\n".join(notify_bench.render(notifier)) + "\n".join(voice_bench.render(voice)),
+                      + "\n\n" + "\n".join(notify_bench.render(notifier)) + "\n\n" + "\n".join(voice_bench.render(voice)),
                       encoding="utf-8")
     print(f"写好了 {REPORT}")
     return 0

@@ -3,7 +3,7 @@
 The dialogue keeps a profile (`FollowupStore.keep`) only after the consent; `stop` deletes it
 with everything made from it. Kept: the canonical facts the engine reads (policy_kb/facts.yml),
 with the year and month of birth instead of the age, where to tell the family (the Telegram
-conversation, or a phone number for a hotline call back), the consent's time and wording, and
+or WeChat conversation, or a phone number for a hotline call back), the consent's time and wording, and
 the last result per policy. Never a phone or 身份证 number among the facts: only values a fact
 accepts are kept.
 
@@ -40,7 +40,7 @@ from storage.tables import notifier_state as state
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("telegram", "console", "rest")
+CHANNELS = ("telegram", "wechat", "console", "rest")
 RANK = {"possible": 1, "eligible": 2}      # the results worth keeping; anything else is "not yet"
 NOT_KEPT = ("age",)                         # the age goes stale: the year and month of birth instead
 PENDING, SENDING, SENT, FAILED, CALL_BACK, DONE = "pending", "sending", "sent", "failed", "call_back", "done"

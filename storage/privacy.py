@@ -10,6 +10,11 @@
 * 政策找人 (storage/followups.py): forget deletes the followups kept for the conversation, with
   their results and notices; purge deletes those past ELDERCARE_FOLLOWUP_DAYS after the consent
   (3 years by default) and empties delivered notices' words after the retention.
+* WeChat: a conversation's numbered choices are its buttons above ("wx-<openid>"); the keys of
+  messages already handled (storage/wechat_state.py, some hold an openid) are only needed for
+  WeChat's retries, seconds later: purge deletes those older than a day, whatever the retention
+  (in Redis they expire by themselves). forget leaves them to that: deleting the key of the very
+  message that asked would let a retry of it run twice.
 
 The tracker store is Rasa's SQL store (table `events`), in its own database on the embedded
 default (var/tracker.db) and in the main database in production.
@@ -26,6 +31,8 @@ from sqlalchemy.engine import Engine
 
 from .followups import delete_followups, purge_followups
 from .tables import bookings, call_turns, calls, followups, telegram_buttons
+from .wechat_state import KEEP_SECONDS as WECHAT_SEEN_SECONDS
+from .wechat_state import SeenMessages
 
 CLOSED = ("declined", "cancelled", "admitted")
 # Rasa's SQLTrackerStore table, the columns used here (rasa/core/tracker_store.py SQLEvent)
@@ -111,6 +118,8 @@ def purge(retention_days: float, db: Engine, trackers: Engine, now: float | None
         # (ELDERCARE_FOLLOWUP_DAYS after the consent); a delivered notice's words go with the retention
         removed.followups = purge_followups(conn, _followup_days(), retention_days,
                                             dt.datetime.fromtimestamp(now, dt.timezone.utc))
+    # WeChat's handled-message keys: a day covers every retry (they come within seconds)
+    SeenMessages(db).forget_older_than(dt.datetime.fromtimestamp(now - WECHAT_SEEN_SECONDS, dt.timezone.utc))
     return removed
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 import wave
 
 
@@ -16,5 +17,6 @@ class FakeEngine:
         with wave.open(io.BytesIO(wav)) as audio:
             assert (audio.getframerate(), audio.getnchannels(), audio.getsampwidth()) == (16000, 1, 2)
             assert audio.getnframes() > 8000   # at least half a second
+        time.sleep(float(os.environ.get("ELDERCARE_FAKE_STT_DELAY") or 0))   # a slow engine, when a test wants one
         with open(os.environ["ELDERCARE_FAKE_TRANSCRIPT_FILE"], encoding="utf-8") as fh:
             return fh.read().strip()

@@ -15,6 +15,8 @@ import threading
 import time
 import urllib.parse
 
+import pytest
+
 from channels.wechat.protocol import WeChatCrypto, cdata, parse_xml, sign
 
 APP_ID = "wx0123456789abcdef"
@@ -135,6 +137,14 @@ def _handler(api: FakeWeChat):
     return Handler
 
 
+@pytest.fixture
+def fake_platform():
+    """A fresh fake platform per test (import it into a test module as `fake`)."""
+    platform = FakeWeChat().start()
+    yield platform
+    platform.stop()
+
+
 # --- the POSTs WeChat makes to our URL ------------------------------------------------------------
 _ids = itertools.count(int(time.time() * 1000) % 10**9 * 10**6)   # MsgIds unique within a test run
 
@@ -183,3 +193,52 @@ def open_reply(crypto: WeChatCrypto, body: str) -> str:
     """What WeChat reads in our encrypted passive reply (its signature checked)."""
     root = parse_xml(body)
     return crypto.decrypt(root.findtext("MsgSignature"), root.findtext("TimeStamp"), root.findtext("Nonce"), body)
+
+
+# --- a user, as the tests and tools/wechat_sim.py drive the endpoint --------------------------------
+def post_to(url: str, query: dict, body: str) -> tuple[int, str]:
+    """POST as WeChat does to `url`/wechat: (status, body)."""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{url}/wechat?{urllib.parse.urlencode(query)}", data=body.encode(),
+                                     headers={"Content-Type": "text/xml"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, reply.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+class WeChatUser:
+    """One WeChat user: sends as WeChat does (安全模式 with a crypto), reads the passive reply and
+    the 客服消息 the turn brings."""
+
+    def __init__(self, url: str, platform: FakeWeChat, crypto: WeChatCrypto | None, openid: str,
+                 slow_seconds: float = 60):
+        self.url, self.platform, self.crypto, self.openid, self.slow_seconds = url, platform, crypto, openid, slow_seconds
+
+    def send(self, kind: str = "text", **fields) -> tuple[str | None, list[str]]:
+        """(the passive reply's text or None for "success", the 客服 messages this turn brought)."""
+        from channels.wechat.protocol import parse_message
+        before = len(self.platform.sent.get(self.openid, []))
+        status, body = post_to(self.url, *signed_post(kind, self.openid, crypto=self.crypto, **fields))
+        if status != 200:
+            raise AssertionError(f"{status}: {body}")
+        if body == "success":
+            passive = None
+        else:
+            passive = parse_message(open_reply(self.crypto, body) if self.crypto else body).content
+        # a turn that outlived the 5 s goes on by 客服消息: wait for it, then until nothing more comes
+        deadline = time.monotonic() + (self.slow_seconds if passive is None or "正在听" in passive else 1.5)
+        count = before
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            now = len(self.platform.sent.get(self.openid, []))
+            if now > before and now == count:
+                break
+            count = now
+        return passive, self.platform.sent.get(self.openid, [])[before:]
+
+    def say(self, text: str) -> str:
+        passive, later = self.send("text", content=text)
+        return "\n".join([passive or ""] + later).strip()

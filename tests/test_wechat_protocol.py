@@ -20,6 +20,7 @@ from channels.wechat.api import MemoryTokens, WeChatApi, WeChatError
 from channels.wechat.protocol import (InvalidAppId, InvalidSignature, ProtocolError, WeChatCrypto, check_signature,
                                       dedup_key, open_post, parse_message, parse_xml, sign, text_reply,
                                       url_check_reply)
+from fake_wechat import fake_platform as fake  # noqa: F401 — the fixture
 from fake_wechat import (AES_KEY, APP_ID, APP_SECRET, TOKEN, FakeWeChat, message_xml, open_reply, signed_post,
                          url_check)
 from storage.db import alembic_config, make_engine, upgrade
@@ -245,11 +246,6 @@ def test_url_check_in_plain_form():
 
 
 # ---- the API client against the fake platform ---------------------------------------------------
-@pytest.fixture
-def fake():
-    platform = FakeWeChat().start()
-    yield platform
-    platform.stop()
 
 
 @pytest.fixture

@@ -45,8 +45,9 @@ class Outbox(Protocol):
 
 
 class ChatCore:
-    def __init__(self, advisor: AdvisorClient, buttons: ButtonStore, bookings: BookingStore, stt):
-        self.advisor, self.buttons, self.bookings, self.stt = advisor, buttons, bookings, stt
+    def __init__(self, advisor: AdvisorClient, buttons: ButtonStore, bookings: BookingStore, stt,
+                 words: dict[str, str] = WORDS):
+        self.advisor, self.buttons, self.bookings, self.stt, self.words = advisor, buttons, bookings, stt, words
         self.locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- the advisor's replies ---------------------------------------------------------------
@@ -56,7 +57,7 @@ class ChatCore:
 
     async def show(self, out: Outbox, messages: list[dict] | None) -> None:
         if messages is None:
-            await out.say(WORDS["advisor_down"])
+            await out.say(self.words["advisor_down"])
             return
         for text, choices in bubbles(messages):
             await out.say(text, choices)
@@ -69,7 +70,7 @@ class ChatCore:
                 await out.say(await self.status_text(key))
                 return
             if name == "start":
-                await out.say(WORDS["start"])
+                await out.say(self.words["start"])
             await self.converse(key, COMMANDS[name], out)
 
     async def text(self, key: str, text: str, out: Outbox) -> None:
@@ -88,7 +89,7 @@ class ChatCore:
         async with self.locks[key]:
             button = await asyncio.to_thread(self.buttons.get, key, button_id)
             if button is None:
-                await out.say(WORDS["old_button"])
+                await out.say(self.words["old_button"])
                 return
             if chosen is not None:
                 await chosen(button)
@@ -96,9 +97,9 @@ class ChatCore:
 
     async def press(self, key: str, button: Button, out: Outbox) -> None:
         if button.payload == ID_WRONG:
-            await out.say(WORDS["id_wrong"])
+            await out.say(self.words["id_wrong"])
         elif button.payload == VOICE_WRONG:
-            await out.say(WORDS["voice_wrong"])
+            await out.say(self.words["voice_wrong"])
         elif not button.payload.startswith(LOCAL):
             await self.converse(key, button.payload, out)
 
@@ -109,23 +110,23 @@ class ChatCore:
         (this coroutine only waits: every other conversation goes on meanwhile)."""
         if heard is None:
             if self.stt is None or not self.stt.available:
-                await out.say(WORDS["voice_off"])
+                await out.say(self.words["voice_off"])
                 return
             if self.stt.too_long(seconds, size):   # before any download or work
-                await out.say(WORDS["voice_too_long"].format(seconds=self.stt.limits.max_seconds))
+                await out.say(self.words["voice_too_long"].format(seconds=self.stt.limits.max_seconds))
                 return
         async with self.locks[key]:
             if heard is None:
-                await out.say(WORDS["listening"])
+                await out.say(self.words["listening"])
                 await out.typing()
                 heard = await self._transcribe(fetch, out)
                 if heard is None:
                     return
             if not heard.strip():
-                await out.say(WORDS["voice_unclear"])
+                await out.say(self.words["voice_unclear"])
                 return
             # what was heard is shown (a mistake is visible), with one tap to say it was wrong
-            await out.say(WORDS["heard"].format(text=heard), [(WORDS["heard_wrong"], VOICE_WRONG)], local=True)
+            await out.say(self.words["heard"].format(text=heard), [(self.words["heard_wrong"], VOICE_WRONG)], local=True)
             await self.show(out, await self.advisor.relay(key, heard))
 
     async def _transcribe(self, fetch, out: Outbox) -> str | None:
@@ -133,9 +134,9 @@ class ChatCore:
             data = await fetch()
             return await self.stt.transcribe(data)
         except speech.TooLong:
-            await out.say(WORDS["voice_too_long"].format(seconds=self.stt.limits.max_seconds))
+            await out.say(self.words["voice_too_long"].format(seconds=self.stt.limits.max_seconds))
         except speech.Busy:
-            await out.say(WORDS["voice_busy"])
+            await out.say(self.words["voice_busy"])
         except Exception as exc:   # the elder is asked again; the log has the kind, never the audio
             logger.warning("a voice note could not be transcribed (%s)", type(exc).__name__)
             return ""
@@ -152,18 +153,18 @@ class ChatCore:
                 logger.warning("a photo could not be read")
                 found = None
             if found is None:
-                await out.say(WORDS["id_not_found"])
+                await out.say(self.words["id_not_found"])
                 return
-            await out.say(WORDS["id_found"].format(masked=found.masked, age=found.age),
-                          [(f"1. {WORDS['id_yes']}", "/inform" + json.dumps({"age": found.age})),
-                           (f"2. {WORDS['id_no']}", ID_WRONG)], local=True)
+            await out.say(self.words["id_found"].format(masked=found.masked, age=found.age),
+                          [(f"1. {self.words['id_yes']}", "/inform" + json.dumps({"age": found.age})),
+                           (f"2. {self.words['id_no']}", ID_WRONG)], local=True)
 
     async def other(self, out: Outbox) -> None:
-        await out.say(WORDS["other"])
+        await out.say(self.words["other"])
 
     async def status_text(self, key: str) -> str:
         found = await asyncio.to_thread(self.bookings.list, sender_id=key)
-        lines = [WORDS["booking_line"].format(kind=KIND_LABELS[b.kind], reference=b.reference,
+        lines = [self.words["booking_line"].format(kind=KIND_LABELS[b.kind], reference=b.reference,
                                               status=STATUS_LABELS[b.status], phone=mask_phone(b.phone))
                  for b in found]
-        return "\n".join(lines) or WORDS["no_bookings"]
+        return "\n".join(lines) or self.words["no_bookings"]
