@@ -67,16 +67,37 @@ def bubbles(messages: list[dict], limit: int = LIMIT) -> list[Bubble]:
 
 
 def one_text(parts: list[Bubble], footer: str = "", limit: int = LIMIT) -> list[str]:
-    """A whole turn as one message (more only past the length limit): each bubble's text, its
-    choices as lines under it (their titles carry their numbers, "1. 有苏州户口"), and the footer
-    ("回复数字即可。") once after the last choices."""
-    blocks, any_choice = [], False
+    """A whole turn as one message for a screen without buttons: each bubble's text, its choices
+    as lines under it (their titles carry their numbers, "1. 有苏州户口"), the footer ("回复数字即可。")
+    once after the last choices, and result cards one under the other without blank lines. Past
+    the length limit, more messages: the last question with its choices and the footer always
+    stay together, in the last one."""
+    blocks, last_choices = [], None
     for text, choices in parts:
-        lines = [text] if text and text != "请选择：" else []
+        lines = [_compact(text)] if text and text != "请选择：" else []
         lines += [title for title, _payload in choices]
-        any_choice = any_choice or bool(choices)
         if lines:
+            if choices:
+                last_choices = len(blocks)
             blocks.append("\n".join(lines))
-    if any_choice and footer:
-        blocks.append(footer)
-    return split_long("\n\n".join(blocks), limit) if blocks else []
+    if not blocks:
+        return []
+    if last_choices is None:
+        return split_long("\n\n".join(blocks), limit)
+    head = "\n\n".join(blocks[:last_choices])
+    tail = "\n\n".join(blocks[last_choices:] + ([footer] if footer else []))
+    if head and len(head) + 2 + len(tail) <= limit:
+        return [f"{head}\n\n{tail}"]
+    pieces = split_long(head, limit) if head else []
+    if pieces and len(pieces[-1]) + 2 + len(tail) <= limit:
+        pieces[-1] = f"{pieces[-1]}\n\n{tail}"
+        return pieces
+    return pieces + split_long(tail, limit)
+
+
+_CARD_GAP = re.compile(r"\n\s*\n(?=[·•])")
+
+
+def _compact(text: str) -> str:
+    """Result cards ("· 高龄津贴…") one under the other: a phone screen holds twice as many."""
+    return _CARD_GAP.sub("\n", text.strip())

@@ -32,12 +32,11 @@ from storage.telegram_buttons import ButtonStore
 from storage.wechat_state import make_stores
 
 from .api import WeChatApi, WeChatError
-from .protocol import (IncomingMessage, ProtocolError, WeChatCrypto, dedup_key, open_post, parse_message,
+from .protocol import (TEXT_LIMIT, IncomingMessage, ProtocolError, WeChatCrypto, dedup_key, open_post, parse_message,
                        text_reply, url_check_reply)
 
 logger = logging.getLogger(__name__)
 
-LIMIT = 600            # characters a message: WeChat's text limit is 2,048 bytes, 3 a character
 MAX_BODY = 64 * 1024   # a WeChat message POST is a few hundred bytes
 SUCCESS = "success"    # "received, no passive reply": WeChat stops retrying and shows nothing
 
@@ -88,7 +87,7 @@ class WeChatOutbox:
 
     def take(self) -> list[str]:
         new, self.taken = self.parts[self.taken:], len(self.parts)
-        return one_text(new, WORDS["reply_number"], LIMIT)
+        return one_text(new, WORDS["reply_number"], TEXT_LIMIT)
 
 
 class WeChatChannel:

@@ -32,10 +32,10 @@ import secrets
 from storage.telegram_buttons import ButtonStore
 
 from .api import Tokens, WeChatApi, WeChatError
+from .protocol import TEXT_LIMIT as LIMIT
 
 log = logging.getLogger(__name__)
 
-LIMIT = 600                 # characters a 客服 text (2,048 bytes, 3 a character): as the endpoint
 TEMPLATE_LIMIT = 20         # a template 'thing' field's characters
 WINDOW_CLOSED = 45015       # the family has not written for 48 hours
 OUT_OF_QUOTA = 45047        # the 客服 messages allowed per message of the family are used up

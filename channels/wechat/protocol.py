@@ -24,6 +24,7 @@ from xml.parsers import expat
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+TEXT_LIMIT = 660   # characters a text message: WeChat allows 2,048 bytes, a Chinese character is 3
 BLOCK = 32   # WeChat pads to 32 bytes (PKCS#7 with a 32-byte block), not AES's 16
 
 
