@@ -36,3 +36,22 @@ def test_past_the_limit_the_question_its_choices_and_the_footer_stay_together_in
     assert pieces[-1].endswith("要继续吗？\n1. 好，继续回答\n2. 更多\n\n回复数字即可。")
     assert all("回复数字" not in p for p in pieces[:-1]) and pieces[-1].strip() != "回复数字即可。"
     assert "\n\n·" not in "".join(pieces)   # cards one under the other: half the height on a phone
+
+
+def test_a_voice_transcript_gets_the_domains_words_where_sound_alikes_were_heard(monkeypatch):
+    from channels.core import heard, speech
+    cases = {"我乃乃今年九十一了": "我奶奶今年九十一了",          # who
+             "虎口是本地的": "户口是本地的",                   # a fact's word
+             "想问问住餐的事": "想问问助餐的事",                 # a service
+             "明天伤悟可以吗": "明天上午可以吗",                 # a booking's slot
+             "我妈其实出头了": "我妈七十出头了",                 # an age said roughly
+             "我爸爸十二了": "我爸八十二了",                     # 八 swallowed by 爸
+             "户口在唐巧的": "户口在塘桥的",                     # a town where a place stands
+             "坐公共汽车去": "坐公共汽车去",                     # an everyday word stays
+             "唐巧这个名字好听": "唐巧这个名字好听",             # no place here: a name stays
+             "评的是众读失能": "评的是众读失能"}                 # 中度 or 重度: nobody can tell
+    for said, meant in cases.items():
+        assert heard.as_words(said) == meant, said
+    assert speech.clean("戶口在唐巧") == "户口在塘桥"
+    monkeypatch.setenv("ELDERCARE_VOICE_WORDS", "off")
+    assert heard.as_words("虎口是本地的") == "虎口是本地的"

@@ -144,6 +144,12 @@ def warm_up() -> None:
     _sound_index()
 
 
+def town_names() -> frozenset[str]:
+    """Every name of a district, town, street or landmark (not the communities): what a voice
+    transcript is checked against (channels/core/heard.py)."""
+    return frozenset(n for n, e in _index().entries.items() if not e.blocker and e.level <= TOWN)
+
+
 def districts_of(name: str) -> tuple[str, ...]:
     """The districts of an exact gazetteer name (empty if it is none)."""
     entry = _index().entries.get(name)

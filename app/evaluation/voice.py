@@ -33,8 +33,11 @@ SPEECH_VENV = Path(os.environ.get("SPEECH_VENV", "/work/speech-venv"))
 STYLES = tuple(s for s in os.environ.get("ELDERCARE_EVAL_VOICE_STYLES", "dictated").split(",") if s)
 TOKEN = "123456789:AAFakeTokenForEvalOnly_abcdefghijklmnop"
 TARGET = 0.90
-VARIANTS = (("voice_plain", "语音，无域提示词", {"ELDERCARE_STT_PROMPT": "off"}),
-            ("voice_prompt", "语音，域提示词（默认）", {"ELDERCARE_STT_PROMPT": "on"}))
+VARIANTS = (("voice_plain", "语音，无域提示词", {"ELDERCARE_STT_PROMPT": "off", "ELDERCARE_VOICE_WORDS": "off"}),
+            ("voice_prompt_only", "语音，域提示词，不纠同音词", {"ELDERCARE_STT_PROMPT": "on", "ELDERCARE_VOICE_WORDS": "off"}),
+            ("voice_prompt", "语音，域提示词＋同音词（默认）", {"ELDERCARE_STT_PROMPT": "on", "ELDERCARE_VOICE_WORDS": "on"}))
+if os.environ.get("ELDERCARE_EVAL_VOICE_VARIANTS"):   # a subset by key, e.g. voice_prompt_only,voice_prompt
+    VARIANTS = tuple(v for v in VARIANTS if v[0] in os.environ["ELDERCARE_EVAL_VOICE_VARIANTS"].split(","))
 TURN_TIMEOUT = 240
 # the conversations spoken; another file (a blind set in the same format) by ELDERCARE_EVAL_VOICE_PERSONAS
 PERSONAS = Path(os.environ.get("ELDERCARE_EVAL_VOICE_PERSONAS") or PROJECT_ROOT / "data" / "eval" / "personas.yml")

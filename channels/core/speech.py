@@ -37,6 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
+from . import heard
+
 logger = logging.getLogger(__name__)
 RATE = 16_000
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -166,11 +168,12 @@ _SMALL_FORMS = str.maketrans("﹐﹑﹒﹔﹕﹖﹗", "，、。；：？！")  
 
 def clean(text: str) -> str:
     """A transcript as the advisor should read it: Simplified characters, ordinary punctuation,
-    phone digits joined, decoding loops cut."""
+    phone digits joined, decoding loops cut, the domain's words where sound-alikes were heard
+    (heard.py)."""
     text = _t2s().convert(text.replace("\ufffd", "").strip())   # half a character at a token's edge
     text = text.translate(_SMALL_FORMS)
     text = _LOOP.sub(lambda m: m.group(1) or m.group(2), text)
-    return _DIGIT_GROUPS.sub(_join_digits, text)
+    return heard.as_words(_DIGIT_GROUPS.sub(_join_digits, text))
 
 
 # --- engines -----------------------------------------------------------------------------------
@@ -278,6 +281,7 @@ def _init_worker(spec: EngineSpec, nice: int) -> None:
     except Exception:
         pass
     _ENGINE = spec.build()
+    heard.warm_up()
 
 
 def _warm() -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from channels.core import speech
+from channels.core import heard, speech
 from channels.core.advisor import AdvisorClient
 from channels.core.chat import VOICE_WRONG, ChatCore, Choices
 from channels.core.render import one_text
@@ -192,6 +192,7 @@ def build(settings: WeChatSettings, advisor_url: str, app_settings: Settings | N
         channel = WeChatChannel(settings, core, WeChatApi(settings.app_id, settings.app_secret, tokens,
                                                           base_url=settings.api_base), seen, FollowupStore(engine))
         app["channel"] = channel
+        await asyncio.to_thread(heard.warm_up)   # WeChat's Recognition text is read with it
         if stt is not None:
             await stt.start()   # the speech model loads in its worker now, not on the first message
 
