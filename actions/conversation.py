@@ -29,11 +29,12 @@ from understanding.household import first_label
 
 from .booking_support import INTENT_KIND, messages as request_words
 from .guards import ALREADY_SAID, EXPLICIT_BYE, KEEP_GOING, NOT_AN_ANSWER, NOT_DONE, STRONG_BYE, sure
-from .hardship import hardship_in, hardship_lines
+from . import hardship as hard
+from .hardship import LOSS, hardship_in, hardship_lines
 from .household import Household, display
-from .relevance import leads, ordered, topic_in_words, topic_of
+from .relevance import leads, ordered, topic_in_words, topic_line, topic_of
 from .reminders import STOP as STOP_REMINDERS, Reminders
-from .policy_answers import answer_lines, aspect_of
+from .policy_answers import answer_lines, aspect_of, money_lines, money_results
 from .profile import DONT_KNOW, FACTS, dont_know_facts, known_profile
 from .render import (PAGE, card, change_lines, describe_value, fact_options, menu_numbers, next_step_buttons, numbered,
                      offer_text, payload, question, recommended, status_word, who, wording)
@@ -73,12 +74,7 @@ BARE_NUMBER = re.compile(r"^\s*\d{2,3}\s*(?:岁|了|啦)?\s*[。.!！]?\s*$")
 BYE_NUMBERS = {"88", "886", "8888", "88888"}   # 拜拜, typed as numbers
 MIN_BARE_AGE = 40           # "2" is a lost numbered choice, not an elder's age
 MAX_BUTTONS = 5
-# A family member who died: heard as a loss (wording "loss"), never read as "走了" = goodbye.
-LOSS = re.compile(r"(?:老伴|老头子?|老太婆|老太|爱人|丈夫|妻子|老公|老婆|儿子|女儿|闺女|孩子|独子|独生子女|囡|伲子|"
-                  r"我爸|我妈|爸爸|妈妈|父亲|母亲|爷爷|奶奶|外公|外婆|公公|婆婆|岳父|岳母|姆妈|阿爹|伲爷|伲娘|"
-                  r"哥哥|姐姐|弟弟|妹妹|我哥|我姐|我弟|我妹|舅舅|小舅)"
-                  r"(?:[^，。；,;!！?？]{0,8}|[^，。；,;!！?？]{0,4}[，,][^，。；,;!！?？]{0,8})(?:(?<![刚才先又])走了|(?<=[月天周年拜]刚)走了|(?<=[月天周年拜])走的|走咯|走脱|去世|过世|不在了|离世|病故|病逝|(?<![钱保贴作入证卡房])没了|"
-                  r"死了|走得早)")
+# A family member who died ("我老伴走了", "我爸刚走了 脑溢血"): actions/hardship.py LOSS, never a goodbye.
 def elder_word(text: str) -> str | None:
     """The first family word for an elder in the text, as a label (我爸 -> 父亲): persons.yml."""
     return first_label(text)
@@ -96,6 +92,46 @@ REFUSE_FIELD = re.compile(r"不想留|不想给|不留|不想说|先不说|这�
 FRAGMENT_FACT = ((("age"), re.compile(r"今年|岁数|年纪|年龄|多大")), ("district", re.compile(r"住|家在|在$")),
                  ("hukou", re.compile(r"户口|户籍")), ("economic_status", re.compile(r"低保|家里是|经济")))
 CORRECTABLE = ("age", "district", "economic_status", "living", "hukou", "care_level")   # in this order
+# --- a message that is no answer to the question asked: answered briefly, the question asked again -----
+# The two facts results hinge on: never dropped without saying so; the offer to go on names them first.
+KEY_FACTS = ("age", "district")
+# Only clear words skip a question ("下一个" to a question is no "more", "不告诉你" no "没有").
+SKIP_WORDS = re.compile(r"跳过|下一个|下一题|下一项|保密|不告诉你|不想告诉|不想说|不方便说|不便透露|这个不说|先不说|略过|"
+                        r"^\s*pass\s*$", re.I)
+BOT_QUESTION = re.compile(r"机器人|真人|人工智能|(?<![A-Za-z])AI(?![A-Za-z])|智能客服|自动回复|人工客服|转人工|找人工|你是谁|"
+                          r"你叫什么|你叫啥|你是什么|你们是谁|你们是哪|哪个单位|政府的吗|谁开发|你是哪", re.I)
+WHY_ASKED = re.compile(r"为什么要?问|为啥要?问|干嘛要?问|干吗要?问|(?<!请)问.{0,4}(?:干嘛|干吗|干啥|有什么用|有啥用)|问这个做什么|"
+                       r"跟这个有什么关系|和这个有什么关系")
+# "什么意思", "听不懂": the question was not clear; said again more simply, never skipped.
+CONFUSED = re.compile(r"什么意思|啥意思|听不懂|看不懂|没看懂|没听懂|不懂你|不明白你|你在说(?:什么|啥)|说的(?:是)?(?:什么|啥)|"
+                      r"问的(?:是)?(?:什么|啥)")
+# Leaving to ask elsewhere ("我自己去问街道", "回头打12345问问"): a short goodbye with where to ask.
+LEAVE_STRONG = re.compile(r"自己(?:去|再)?(?:问|打听)|自己(?:去)?查吧?[。！!]?$|(?:去|找|问问?|问一下|打)(?:街道|社区|居委会?|民政|村里|村委会?|12345)|"
+                          r"(?:街道|社区|居委会?|民政|村里|村委会?|12345)(?:去)?(?:问|打听)|问别人去|找别人问")
+# "算了", "不问了": leaving, unless they want the results ("不问了，直接说") or an optional question is open.
+LEAVE_WEAK = re.compile(r"不问了|不想问了|懒得问|不跟你(?:说|聊)了|^\s*(?:算了)+吧?[\s，,。！!…～~]*$|^\s*算了[\s，,]*不(?:要|用)了")
+LEAVE_NOT = re.compile(r"再(?:告诉|说|来|回|跟你)|回头(?:告诉|再说)|问清楚了?再|然后再")
+WANTS_RESULTS = re.compile(r"直接|结果|说吧|告诉我")
+# "我问问社区再告诉你", "等我问问我妈": the answer later — to a question, a skip for now (it stays on offer).
+DEFER = re.compile(r"再(?:告诉|说|回复|跟你说)|回头(?:告诉|再说|问问)|问清楚了?再|然后再|等我(?:问|查|看|找)|"
+                   r"我(?:去)?(?:问问|查查|查一下|找找)")
+# Impatience in words the lexicon may not mark: after the results, a shorter answer, never the same cards.
+IMPATIENT = re.compile(r"快点|快说|赶紧|赶快|太慢|好慢|慢死|磨叽|磨磨唧唧|磨蹭|墨迹|啰嗦|罗嗦|啰里啰唆|废话|说重点|讲重点|急死|"
+                       r"等不及|烦死|问那么多|别问了|不要问了|有完没完")
+# "到底能领多少钱", "总共多少钱", "有哪些补贴", "我问的是钱": the money items, not a menu of every result.
+MONEY_QUESTION = re.compile(r"(?:领|拿|得|给|发|补)(?:到|得到)?(?:多少|几块|几钿|几个钱)|"
+                            r"(?:到底|总共|一共|加起来|合计|总的|全部|一个月|每个月|每月).{0,4}(?:多少|几块|几钿)|"
+                            r"(?:哪些|什么|啥|多少)(?:钱|补贴|津贴|补助)|(?:钱|补贴|津贴|补助)(?:有|是)(?:哪些|什么|啥|多少)|"
+                            r"有(?:没有)?钱(?:拿|领)|钱呢|问的是钱|说钱|讲钱|(?:能|可以|好)(?:领|拿)(?:的|点)?钱|(?:^|说|讲)多少钱")
+# …but not the cost of something ("请保姆要多少钱") and not, without these words, "一个月给多少" about
+# the policy just discussed.
+COST_OF = re.compile(r"要多少钱|要花|花多少|收多少|收费|费用|贵不贵|多贵|自费|付多少|交多少")
+MONEY_OVERVIEW = re.compile(r"到底|总共|一共|加起来|合计|总的|全部|所有|哪些|什么钱|啥钱|问的是钱|钱呢")
+MONEY, MONEY_WAITING = "money", "money?"   # last_policy: the money answer was given / waits for a fact
+# A stated fact that answers another question asked: nobody lives with an elder living alone.
+IMPLIED_ANSWERS = {("living", "独居"): ("family_caregiver", False)}
+# Asked as a yes/no question too ("有残疾人证吗？", "是低保户…吗？"): "没有 …", "不是 …" answer it.
+YES_NO_ASKED = ("disability_grade", "economic_status")
 NAMED_SCORE = 10     # PolicySearch adds 10 when a policy's name or alias is in the question
 CLEAR_SCORE = 6      # below this a search hit is a guess: ask which policy instead
 PROBLEM_WORDING = {
@@ -444,6 +480,8 @@ class Conversation:
             self._skip(skipped)
         if problem:
             self._note(wording()[PROBLEM_WORDING.get(problem, "bad_age")])
+        if isinstance(task, BookingRequest) and hard.in_request(self, task):
+            return   # despair (the request waits), or the elder it is for died (left unsent)
         if isinstance(task, BookingRequest) and REFUSE_FIELD.search(turn.text) \
                 and not re.search(r"不约|不办|不要了|不申请|取消", turn.text):
             if task.skip_open_field():
@@ -531,6 +569,7 @@ class Conversation:
     # --- advice ----------------------------------------------------------------------------------------
     def _respond_to_advice(self) -> None:
         stated, skipped, problem = self._read_answer()
+        skipped, stated = self._skip_or_not(skipped, stated, problem)
         self._name_the_elder(stated)
         problem = self.turn.problems[0] if self.turn.problems else problem
         if problem:
@@ -575,16 +614,28 @@ class Conversation:
             return "referral"
         if LOSS.search(turn.text):
             return "loss"   # "我老伴走了" is a loss, never a goodbye
+        if hard.quiet_after(self, answered):
+            return "after_hard"   # "谢谢" after despair or a death: a kind word, not the next question
+        if hardship_in(turn.text) == "despair":
+            return "hardship"   # "活着也没意思": the help lines before anything else
         reminder = self.reminders.intent()
         if reminder:
             return reminder   # the offer to tell them later, its answers, "不用提醒了"
+        if self._leaves():
+            return "leave"   # "我自己去问街道", "算了": a short goodbye with where to ask
         if self._says_goodbye(answered):
             return "goodbye"   # "好的谢谢你没别的了", "就这些，再见": a goodbye in so many words
-        if "impatient" in turn.cues and not answered:
+        aside = self._aside_kind(answered)
+        if aside:
+            return aside   # "你是机器人吗", "为什么要问年龄", "什么意思": answered, the question asked again
+        if self._asks_money():
+            return "money"   # "到底能领多少钱": the money items with their amounts, once
+        if self._impatient() and not answered and not self._names_a_policy_in_a_question():
             return "ask_recommendation"   # "覅问来问去哉，直接讲伲好拿点啥": the results, not a complaint
         if ALREADY_SAID.search(turn.text) and not answered:
             return "already_said"   # "刚才说过了": what was recorded, and only what is missing
-        if intent == "goodbye" and (not sure(turn, EXPLICIT_BYE) or NOT_DONE.search(turn.text)):
+        if intent == "goodbye" and (not sure(turn, EXPLICIT_BYE) or NOT_DONE.search(turn.text)
+                                    or (DEFER.search(turn.text) and not EXPLICIT_BYE.search(turn.text))):
             intent = "thank" if "谢" in turn.text else "nlu_fallback"   # a guessed goodbye ends nothing
         if intent == "what_if" and turn.hypothetical:
             return "what_if"
@@ -621,6 +672,8 @@ class Conversation:
             return "not_understood"   # "250" to a question is no goodbye; only 88/886 alone say bye
         if intent in ("greet", "thank", "goodbye"):
             return intent
+        if not self.asked and (intent == "dont_know" or DEFER.search(turn.text)):
+            return "later"   # "我问问社区再告诉你" with no question open: heard, not "没听明白"
         return "not_understood"
 
     def _says_goodbye(self, answered: bool = False) -> bool:
@@ -634,6 +687,111 @@ class Conversation:
         if EXPLICIT_BYE.search(turn.text) and ("impatient" not in turn.cues or "谢" in turn.text):
             return True   # "好的谢谢你没别的了": thanks and nothing more (alone, "没别的了" asks for the results)
         return False
+
+    # --- messages that are no answer: chat, noise, leaving, money (never a skip) -----------------------
+    def _skip_or_not(self, skipped: str | None, stated: dict, problem) -> tuple[str | None, dict]:
+        """Only clear words skip the question asked: "不知道", "跳过", "不想说", "下一个". Chat, "什么意思",
+        "你是机器人吗", "我去社区问问" and a money question are no skip, whatever the classifier made of
+        them; "不告诉你" is a skip, never a "没有"."""
+        turn, asked = self.turn, self.asked
+        if skipped and self._not_a_skip():
+            return None, stated
+        if not skipped and not problem and asked and not set(turn.facts) - {"subject"} and not self._not_a_skip() \
+                and (SKIP_WORDS.search(turn.text) or (DEFER.search(turn.text) and not QUESTION_WORDS.search(turn.text)
+                                                       and not self.search.named(turn.text))):
+            self.turn.intent = "dont_know"   # "下一个" to a question is no "more"
+            return asked, {k: v for k, v in stated.items() if k != asked}
+        return skipped, stated
+
+    def _not_a_skip(self) -> bool:
+        text = self.turn.text
+        return bool(CONFUSED.search(text) or WHY_ASKED.search(text) or BOT_QUESTION.search(text)
+                    or self._leaves() or self._asks_money())
+
+    def _leaves(self) -> bool:
+        """"我自己去问街道", "回头打12345问问", "算了": leaving to ask elsewhere (not "不问了，直接说")."""
+        turn, text = self.turn, self.turn.text
+        if set(turn.facts) - {"subject"} or QUESTION_WORDS.search(text) or NOT_DONE.search(text) \
+                or LEAVE_NOT.search(text) or turn.intent in OWN_MEANING:
+            return False
+        if LEAVE_STRONG.search(text):
+            return True
+        return bool(LEAVE_WEAK.search(text)) and "impatient" not in turn.cues and not WANTS_RESULTS.search(text) \
+            and not (self._get("continuing") and self.asked)   # "算了" to an optional question: stop asking
+
+    def _aside_kind(self, answered: bool) -> str | None:
+        """A question about the advisor, why it asks, or that the question was not understood."""
+        text = self.turn.text
+        if answered or set(self.turn.facts) - {"subject"} or self.turn.intent in OWN_MEANING or self.search.named(text):
+            return None
+        if self.asked and WHY_ASKED.search(text):
+            return "why_asked"
+        if self.asked and CONFUSED.search(text):
+            return "confused"
+        if BOT_QUESTION.search(text) and not self.search.named(text):
+            return "bot"
+        return None
+
+    def _asks_money(self) -> bool:
+        """"到底能领多少钱", "总共多少钱", "我问的是钱" (no policy named); "一个月给多少" after a policy
+        was discussed is about that policy."""
+        text = self.turn.text
+        if not MONEY_QUESTION.search(text) or COST_OF.search(text) or self.search.named(text) \
+                or hardship_in(text) or self.turn.intent in OWN_MEANING:
+            return False
+        return bool(MONEY_OVERVIEW.search(text)) or self._get("last_policy") not in self.kb.by_id
+
+    def _impatient(self) -> bool:
+        return "impatient" in self.turn.cues or bool(IMPATIENT.search(self.turn.text))
+
+    def _missing_key_facts(self, skipped_too: bool = True) -> list[str]:
+        """Age and district when still unknown and some result waits for them."""
+        known = self.engine_profile()
+        undecided = {f for r in self.results() if r.status == "unknown" for f in r.missing}
+        return [f for f in KEY_FACTS if f not in known and f in undecided and (skipped_too or f not in self.skipped)]
+
+    def _key_missing_line(self) -> str | None:
+        """"还不知道年龄，要看年龄的几项（比如尊老金）还定不了。" when a key fact is skipped or open (and
+        户籍 when it was left open, not skipped: it decides 尊老金)."""
+        known = self.engine_profile()
+        undecided = {f for r in self.results() if r.status == "unknown" for f in r.missing}
+        missing = self._missing_key_facts() + [f for f in BASICS if f not in KEY_FACTS and f not in known
+                                               and f not in self.skipped and f in undecided]
+        if not missing:
+            return None
+        waiting = [r for r in self.results() if r.status == "unknown" and set(r.missing) & set(missing)]
+        # the example waits for little else (尊老金 for the age), never a programme for a crisis
+        plain = [r for r in waiting if set(r.missing) <= set(missing) | {"hukou", "subject"}]
+        example = _short_name((plain or waiting)[0].name) if waiting else ""
+        labels = "和".join(FACTS[f].label for f in missing)
+        return wording()["chat"]["missing"].format(labels=labels, example=example)
+
+    def _park(self, fact: str) -> None:
+        """Asked twice and still no answer: the question is left open, never skipped nor marked 不知道.
+        What is known so far comes instead — or, without an age, what every elder in Suzhou can use —
+        and the question stays first on offer."""
+        w = wording()
+        self._set("asked_fact", None)
+        self._set("not_understood", 0)
+        label = FACTS[fact].label
+        if self.shown is None and "age" not in self.engine_profile():
+            general = evaluate(self.kb, {"age": EVERYONE_AGE, "district": self.profile.get("district", BASICS_DISTRICT_ANY)},
+                               self.today)
+            lines = [w["chat"]["parked_why"].format(label=label)]
+            lines += [w["for_everyone"]["line"].format(name=r.name, condition="") for r in general
+                      if r.status == "eligible"][:4]
+            missing = [f for f in KEY_FACTS if f not in self.engine_profile()] or [fact]
+            lines.append(w["chat"]["parked_then"].format(labels="和".join(FACTS[f].label for f in missing)))
+            self._say("\n".join(lines))
+            return
+        self._note(w["still_open"].format(label=label))
+        if self.shown is None:
+            self._show_results()
+        else:
+            self._footer(cards_left=self._cards_left())
+
+    def _reask_hint(self, fact: str) -> str:
+        return (wording()["chat"]["hint"] or {}).get(fact, "")
 
     def _may_be_a_policy_question(self) -> bool:
         """Unless the turn has a meaning of its own; a "what if" with nothing supposed has none."""
@@ -680,21 +838,33 @@ class Conversation:
     def _read_answer(self) -> tuple[dict, str | None, str | None]:
         """(facts stated, the fact skipped with 不知道, a problem) — read in context."""
         turn = self.turn
-        facts = {k: v for k, v in turn.facts.items() if k != "subject"}
-        if turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text)) \
-                or (turn.intent == "out_of_scope" and (len(turn.text) > 12 or QUESTION_WORDS.search(turn.text))):
+        from .requests import for_the_request_only
+        facts = for_the_request_only(self, {k: v for k, v in turn.facts.items() if k != "subject"})
+        asked = self.asked
+        # "没有 我一个人住", "没做过 要去哪里评", "有 我跟我爱人 刚才说过了呀": a plain yes or no first
+        # answers the yes/no question asked, whatever the words after it ask or complain about
+        first = asked is not None and (FACTS[asked].type == "bool" or asked in YES_NO_ASKED) and "answer_first" in turn.cues \
+            and turn.reading(asked) is not None and "correction" not in turn.cues \
+            and turn.intent not in ("restart", "forget_me", "forget_me_confirm") \
+            and not NOT_AN_ANSWER.search(turn.text) and not EXPLICIT_BYE.search(turn.text)
+        if not first and (turn.intent in NOT_ANSWERS or (turn.intent == "goodbye" and not BARE_NUMBER.match(turn.text))
+                          or (turn.intent == "out_of_scope" and (len(turn.text) > 12 or QUESTION_WORDS.search(turn.text)))):
             return facts, None, None  # "好的，再见" is no yes to the question; "88" may be an age
-        if "impatient" in turn.cues or NOT_AN_ANSWER.search(turn.text) or EXPLICIT_BYE.search(turn.text) \
-                or ALREADY_SAID.search(turn.text):
+        if not first and ("impatient" in turn.cues or NOT_AN_ANSWER.search(turn.text) or EXPLICIT_BYE.search(turn.text)
+                          or ALREADY_SAID.search(turn.text)):
             # "别问了", "不是这个意思", "好的谢谢再见": no answer to the question, whatever it sounds like
             return facts, None, None
-        asked, skipped = self.asked, None
-        dont_know = turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12)
+        skipped = None
+        dont_know = not first and (turn.intent == "dont_know" or ("dont_know" in turn.cues and not facts and len(turn.text) <= 12))
         if asked and asked not in facts:
             # a message that changes other facts is no bare answer ("不对，她搬到园区了" is no "no");
-            # one that repeats them still is ("有，一辈子都在梅李")
+            # one that repeats them still is ("有，一辈子都在梅李"), and so is one that opens with the answer
             news = any(self.profile.get(k) != v for k, v in facts.items())
-            value = turn.reading(asked) if not news else None
+            value = turn.reading(asked) if not news or first else None
+            implied = next((answer for (fact, said), (of, answer) in IMPLIED_ANSWERS.items()
+                            if of == asked and facts.get(fact) == said), None)
+            if value is None and implied is not None and "dont_know" not in turn.cues:
+                value = implied   # "就她一个人住" to "家里有人在家照顾她吗？": nobody is at home
             if dont_know:
                 skipped = asked
             elif value is not None:
@@ -762,7 +932,10 @@ class Conversation:
             return  # answered before: a later "不知道" or a skip never loses it
         self.skipped.add(fact)
         self._set(fact, DONT_KNOW)
-        self._note(wording()["dont_know_noted"])
+        if fact in KEY_FACTS:   # never dropped silently: the results say so, the offer names it first
+            self._note(wording()["chat"]["skipped_key"].format(label=FACTS[fact].label))
+        else:
+            self._note(wording()["dont_know_noted"])
 
     def _problem(self, problem: str, stated: dict) -> None:
         """An impossible value is refused and nothing already stored changes: new facts said
@@ -783,15 +956,20 @@ class Conversation:
         return next((f for f in BASICS if f not in known and f not in self.skipped and f in undecided), None)
 
     def _open(self) -> tuple[int, set]:
-        """Results still undecided, and the facts that would decide them (not skipped)."""
+        """Results still undecided, and the facts that would decide them (not skipped; a skipped age or
+        district stays on offer, named first)."""
+        skipped = self.skipped - set(KEY_FACTS)
         results = [r for r in self.results() if r.status == "unknown"
-                   and any(f not in self.skipped for f in r.missing)]
-        facts = {f for r in results for f in r.missing if f not in self.skipped}
+                   and any(f not in skipped for f in r.missing)]
+        facts = {f for r in results for f in r.missing if f not in skipped}
         return len(results), facts
 
 
     def _progress(self) -> None:
         """After an answer: ask the next basic, show the first results, or say what changed."""
+        if self.shown is None and self._get("last_policy") == MONEY_WAITING:
+            self._on_money()   # "到底能领多少钱" asked the fact it needed: the money answer once it is known
+            return
         if self.shown is None:
             nxt = self._next_basic()
             if nxt:
@@ -817,33 +995,25 @@ class Conversation:
             self._footer(cards_left=self._cards_left())
 
     def _ask(self, fact: str, prefix: str = "", count: bool = True) -> None:
-        """Ask about a fact — at most twice in a row: the third time it is skipped and the
-        conversation goes on, so nobody is ever stuck on one question. Asked again after an
-        aside (a policy question, a referral) it does not count: the user never refused it."""
-        if not count and self.times_asked(f"fact:{fact}") >= MAX_ASKS:
-            # after asides (policy questions, referrals) the question was never refused: it is not
-            # skipped, and not asked a third time; the results so far come instead, the question
-            # stays on offer with the others
-            self._set("asked_fact", None)
-            self._note(wording()["still_open"].format(label=FACTS[fact].label))
-            if self.shown is None:
-                self._show_results()
-            else:
-                self._footer(cards_left=self._cards_left())
+        """Ask about a fact — at most twice in a row, the second time more simply. A third time it is
+        never asked and never skipped either: only the user's own "不知道" skips a question. It is left
+        open (Conversation._park): what is known so far comes instead, and the question stays first on
+        offer. Asked again after an aside (a policy question, a referral), `count=False`: the user
+        never refused it, and the skip hint is not said."""
+        times_before = self.times_asked(f"fact:{fact}")
+        if times_before >= MAX_ASKS:
+            self._park(fact)
             return
-        if not count and self.times_asked(f"fact:{fact}"):
+        if not count and times_before:
             self.pose(f"fact:{fact}")
-            self._say(prefix + self.fact_question(fact), fact_options(fact))
+            hint = self._reask_hint(fact)
+            self._say(prefix + self.fact_question(fact) + hint, fact_options(fact))
             self._set("asked_fact", fact)
-            return
-        if self.times_asked(f"fact:{fact}") >= MAX_ASKS:
-            self._set("not_understood", 0)
-            self._skip(fact)
-            self._set("asked_fact", None)
-            self._progress()
             return
         times = self.pose(f"fact:{fact}")
         text = prefix + self.fact_question(fact)
+        if times >= MAX_ASKS:
+            text += self._reask_hint(fact)
         if times >= MAX_ASKS or self._get("not_understood", 0) >= 2:
             text += wording()["skip_hint"]
         self._say(text, fact_options(fact))
@@ -863,6 +1033,8 @@ class Conversation:
         w = wording()
         if self.asked:
             self._ask(self.asked, prefix=w["resume"] if prefix else "", count=count)
+        elif self.shown is not None and IMPATIENT.search(self.turn.text) and not self._profile_changed:
+            return   # "那尊老金到底多少 快点": the answer alone; the menu on screen keeps its numbers
         elif self._get("offer_open") or self.shown is not None:
             self._footer(cards_left=self._cards_left())
         elif not set(self.profile) - {"subject"}:
@@ -895,7 +1067,11 @@ class Conversation:
         return ordered(items, topic)
 
     def _next_question(self) -> str | None:
-        """The question that decides the most; first one that decides what the family cares about."""
+        """The question that decides the most; first one that decides what the family cares about.
+        An age, district or 户籍 still open (left open after two askings, never skipped) comes first."""
+        key = self._missing_key_facts(skipped_too=False) or [self._next_basic()]
+        if key[0]:
+            return key[0]
         topic = self.topic()
         if topic:
             for r in self.results():
@@ -919,17 +1095,21 @@ class Conversation:
         w = wording()
         items = self.items()
         self.reply.payload = {}
+        missing = self._key_missing_line() if start == 0 else None   # "还不知道年龄，…还定不了。"
         if not items:
-            self._say(w["header_none"])
+            self._say(w["header_none"] + ("\n" + missing if missing else ""))
         elif start == 0:
             key = "header_again" if again else "header"
             header = w[key].format(who=self.who(), counts=self._counts(items))
             said = any(w["care_estimate"].format(care_level=self.profile.get("care_level")) == line for line in self._lead)
             if self._get("care_estimated") and "care_level" in self.profile and not said:
                 header += w["estimate_note"]
+            if missing:
+                header += "\n" + missing
             topic = self.topic()
-            if leads(items, topic):   # "老人需要人照顾，先看照护方面的："
-                self._chat_lines["page"] = topic.why
+            line = topic_line(items, topic, PAGE)
+            if line:   # "老人需要人照顾，先看照护方面的：" — only over the topic's own cards
+                self._chat_lines["page"] = line
             elif len(items) > PAGE:
                 self._chat_lines["page"] = w["header_page"].format(shown=PAGE)
             if self._chat_lines.get("page"):
@@ -1015,29 +1195,47 @@ class Conversation:
         self._lead.insert(0, wording()["referral"]["urgent"].format(where=ref.where))
 
     def _on_loss(self) -> None:
-        """Heard with one kind sentence; the facts it states (失独, 独居) were taken; then on."""
+        """Heard with one kind sentence; the facts it states (失独, 独居) were taken; then on, gently.
+        Despair, and the death of the elder talked about, are answered on their own (hardship.py)."""
+        if hard.after_loss(self):
+            return
         self._lead.insert(0, wording()["loss"])
         kind = hardship_in(self.turn.text)
         if kind == "crisis" and not MONEY_NOW.search(self.turn.text):
             kind = None   # "前年出车祸走了": how they died, not a crisis today
         if kind:   # "老公突然走了…一分钱都没有了": the loss, and the help that fits
             self._lead[1:1] = hardship_lines(kind, self.engine_profile(), self.turn.text, self.kb)[1:]
-        if self.shown is None and not self.asked:
+        nxt = self._next_basic() if self.shown is None and not self.asked else None
+        if nxt:
+            self._ask(nxt, prefix=hard.gentle_prefix())
+        elif self.asked:
+            self._ask(self.asked, prefix=hard.gentle_prefix(), count=False)
+        elif self.shown is None:
             self._progress()
         else:
             self._resume(prefix=False)
 
     def _on_hardship(self) -> None:
-        """One kind sentence and the help that fits, then on: the results put that help first."""
-        self._lead[:0] = hardship_lines(hardship_in(self.turn.text), self.engine_profile(), self.turn.text, self.kb)
+        """One kind sentence and the help that fits, then on: the results put that help first, and
+        the question still open is asked again gently. Despair: the help lines and no question."""
+        kind = hardship_in(self.turn.text)
+        if kind == "despair":
+            hard.on_despair(self, None)
+            return
+        if kind == "exhausted":
+            self._set("focus", "caregiver")   # "天天哭", "快崩溃了": the carer's relief first, now and later
+        self._lead[:0] = hardship_lines(kind, self.engine_profile(), self.turn.text, self.kb)
         if self.shown is not None and self._profile_changed:
             self._progress()
         elif self.shown is not None:
             self._show_results(again=True)
         elif self.asked:
-            self._resume(prefix=False)
+            self._ask(self.asked, prefix=hard.gentle_prefix(), count=False)
         else:
             self._progress()
+
+    def _on_after_hard(self) -> None:
+        hard.on_quiet_after(self)
 
     def _on_already_said(self) -> None:
         w = wording()["already_said"]
@@ -1066,14 +1264,38 @@ class Conversation:
         if not set(self.engine_profile()) - {"subject"} and self.shown is None:
             self._for_everyone()
             return
+        if self.shown is not None and not self._profile_changed and IMPATIENT.search(self.turn.text):
+            self._results_short()   # "快点", "别问了" after the results: shorter, never the same cards again
+            return
         self._show_results(again=self.shown is not None)
+
+    def _results_short(self) -> None:
+        """The results in one line (or the money in one line, when money was asked): no cards."""
+        w = wording()
+        self._set("asked_fact", None)
+        self._set("continuing", False)
+        if self._get("last_policy") == MONEY:
+            self._say("\n".join(money_lines(self.kb, self.results(), self.who(), short=True)))
+            return
+        items = [i for i in self.items() if i["status"] in ("eligible", "possible")]
+        if not items:
+            self._say(w["results_short_none"])
+            return
+        names = [_short_name(i["name"]) for i in items]
+        self._say(w["results_short"].format(names="、".join(names[:8]) + ("等" if len(names) > 8 else ""),
+                                            example=names[0]))
 
     def _for_everyone(self) -> None:
         w = wording()["for_everyone"]
         times = self.times_asked(f"fact:{self._next_basic() or BASICS[0]}")
-        if times:   # said a turn ago: not the list again; a third time the question is skipped
-            if times < MAX_ASKS:
-                self._say(w["again"])
+        if times >= MAX_ASKS:   # "先看结果" a third time: the user's own choice to go on without it, said so
+            fact = self._next_basic() or BASICS[0]
+            self._skip(fact)
+            self._set("asked_fact", None)
+            self._progress()
+            return
+        if times:   # said a turn ago: not the list again
+            self._say(w["again"])
             self._ask(self._next_basic() or BASICS[0])
             return
         general = evaluate(self.kb, {"age": EVERYONE_AGE, "district": BASICS_DISTRICT_ANY}, self.today)
@@ -1098,7 +1320,8 @@ class Conversation:
     def _on_continue(self) -> None:
         self._set("continuing", True)
         self._set("offer_open", False)
-        nxt = self._next_question()
+        # an age or district skipped before is asked again first: the offer named it first
+        nxt = next(iter(self._missing_key_facts()), None) or self._next_question()
         if nxt:
             self._ask(nxt)
         else:
@@ -1118,11 +1341,14 @@ class Conversation:
 
     def _on_ask_policy(self) -> None:
         turn, w = self.turn, wording()
-        aspect = aspect_of(turn.cues)
+        aspect = aspect_of(turn.cues, turn.text)
         policy_id = turn.entities.get("policy")
         aspect = turn.entities.get("aspect") or aspect
         if policy_id not in self.kb.by_id:
             policy_id = self._policy_named()
+        if policy_id is None and aspect == "ask_amount":
+            self._on_money()   # "每个月能领多少": the money items, never a menu of what pays nothing
+            return
         if policy_id is None:
             items = self.items()
             if aspect and items:
@@ -1203,10 +1429,82 @@ class Conversation:
         self._resume()
 
     def _on_out_of_scope(self) -> None:
-        if self.asked:  # no answer to the open question: it counts as not understood
+        if self.asked:  # no answer to the open question: said briefly, the same question again
             self._set("not_understood", self._get("not_understood", 0) + 1)
-        self._say(wording()["out_of_scope"])
-        self._resume()   # asked again at most once more (Conversation._ask), then skipped
+            self._say(wording()["chat"]["off_topic"])
+        else:
+            self._say(wording()["out_of_scope"])
+        self._resume()   # asked again at most once more (Conversation._ask), then left open, never skipped
+
+    def _on_bot(self) -> None:
+        """"你是机器人吗": yes, and where to find a person; then the question again."""
+        self._say(wording()["chat"]["bot"])
+        self._resume()
+
+    def _on_why_asked(self) -> None:
+        """"为什么要问年龄": why this question matters, then it again."""
+        why = wording()["chat"]["why_asked"]
+        self._say(why.get(self.asked) or why["other"])
+        self._resume(prefix=False)
+
+    def _on_confused(self) -> None:
+        """"什么意思", "听不懂": the question said again, more simply, with why it is asked."""
+        w = wording()["chat"]
+        if self.times_asked(f"fact:{self.asked}") < MAX_ASKS:   # else left open, with why (Conversation._park)
+            self._note(w["confused"] + (w["why_asked"].get(self.asked) or ""))
+        self._resume(prefix=False)
+
+    def _on_later(self) -> None:
+        self._note(wording()["chat"]["later"])
+        self._resume(prefix=False)
+
+    def _on_leave(self) -> None:
+        """"我自己去问街道", "算了": a short goodbye with where to ask; nothing is cleared."""
+        w = wording()
+        self._set("asked_fact", None)
+        self._set("offer_open", False)
+        self._set("continuing", False)
+        district = self.profile.get("district")
+        where = w["leave_where_district"].format(district=district) if district else w["leave_where"]
+        self._say(w["leave"].format(where=where, whom=self._whom()))
+
+    def _money_needs(self) -> str | None:
+        """The one basic fact a money answer still waits for (age first), unless the user skipped it."""
+        known = self.engine_profile()
+        _, undecided = money_results(self.results())
+        waiting = {f for r in undecided for f in r.missing}
+        return next((f for f in BASICS if f not in known and f not in self.skipped and f in waiting), None)
+
+    def _on_money(self) -> None:
+        """"到底能领多少钱": the items that pay, with the KB's amounts (待核实 marked, never a total of
+        our own), once; asked again or impatiently, one line. Without the facts it needs, the one
+        fact is asked first, with why."""
+        w = wording()["money"]
+        need = self._money_needs()
+        if need and self.times_asked(f"fact:{need}") < MAX_ASKS:
+            self._set("last_policy", MONEY_WAITING)
+            if self.asked and self.asked != need:
+                self._set("asked_fact", None)
+            self._note(w["need"].get(need) or w["need"]["other"])
+            self._ask(need, count=False)
+            return
+        # asked again, or impatiently ("快点说 总共多少钱"): one line, never the same list again
+        short = (self._get("last_policy") == MONEY and not self._profile_changed) or bool(IMPATIENT.search(self.turn.text))
+        self._say("\n".join(money_lines(self.kb, self.results(), self.who(), short=short)))
+        self._set("last_policy", MONEY)
+        self._set("caveat_said", True)   # the answer says who has the final word
+        if self.asked:
+            self._resume(count=False)
+        elif self.shown is None and not short:
+            # the rest of the results on request, and the questions that would decide more, named
+            lines, buttons = [w["rest"].format(who=self.who())], []
+            open_results, open_facts = self._open()
+            if open_results and open_facts:
+                lines.append(offer_text(open_results, open_facts))
+                buttons.append((wording()["buttons"]["continue"], payload("affirm")))
+                self._set("offer_open", True)
+            buttons.append((w["rest_button"], payload("ask_recommendation")))
+            self._say("\n".join(lines), buttons)
 
     def _whom(self) -> str:
         label = self.household.current

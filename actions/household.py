@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from understanding.booking_parsing import request_kind
-from understanding.household import spouses
+from understanding.household import not_counted, spouses
 
 from .profile import FACT_NAMES, dont_know_facts, known_profile
 from .render import describe_value, wording
@@ -31,6 +31,8 @@ COPIED_TO_SPOUSE = ("district", "hukou")
 CARER = re.compile(r"照顾|伺候|服侍|护理|陪护|吃不消|撑不住|扛不住|累|熬|守着")
 # "他们都是低保户", "两个人都有医保": said of every elder of the household
 TOGETHER = re.compile(r"他们|她们|他俩|她俩|两个人|两人|二人|两位|俩人|我们俩|我们两个|两家头|老两口|两个都|都是")
+# "我和我爱人不算，只看我妈": said so (the wording is here, beside the one place that says it).
+DROPPED = "好的，{names}不算，只看{who}的情况。"
 SHARED_KINDS = ("district", "hukou", "economic_status", "living", "medical_insured", "family_planning_special",
                 "emergency", "age", "care_level", "dementia", "disability_grade", "care_assessed")   # said once for a couple ("都住园区") they are usually both
 
@@ -68,6 +70,10 @@ class Household:
         """Before anything else in a turn: whose facts the message states, and whom to look at."""
         c, turn = self.c, self.c.turn
         persons = [p for p in turn.persons if p.get("label")]
+        dropped, kept, theirs = not_counted(turn.text)
+        if dropped and (set(dropped) & (set(self.others) | {self.current}) or kept):
+            self._drop(dropped, kept, theirs)
+            persons = [p for p in persons if p["label"] not in dropped]
         chosen = turn.entities.get("person")
         if chosen and (chosen in self.others or chosen == self.current):
             persons = [{"label": chosen, "facts": {}, "own": False, "asked": True}]
@@ -103,6 +109,35 @@ class Household:
             self._use_facts({k: v for k, v in turn.facts.items() if k not in person["facts"]})
             return
         self.switch(label, person.get("facts") or {})
+
+    def _drop(self, dropped: list[str], kept: str | None, theirs: list[str]) -> None:
+        """"我和我爱人不算 只看我妈 医保是我妈的": the ones named are no elders of the household; the
+        one to look at is looked at, and a fact said to be hers ("医保是我妈的") comes back to her."""
+        c = self.c
+        others = self.others
+        facts_of_dropped: dict = {}
+        for label in dropped:
+            state = others.pop(label, None)
+            if state:
+                for k, v in (state.get("facts") or {}).items():
+                    facts_of_dropped.setdefault(k, v)
+        c._set("household", others)
+        if self.current in dropped and (kept and kept not in dropped or others):
+            for k, v in self._snapshot()["facts"].items():
+                facts_of_dropped.setdefault(k, v)
+            target = kept if kept and kept not in dropped else next(iter(others), None)
+            entry = others.pop(target, None) if target else None
+            c._set("household", others)
+            self._load(entry or {})
+            c._set("elder_word", target)
+        elif kept and kept != self.current and kept in others:
+            self.switch(kept, {})
+            c.switched = False
+        moved = {k: facts_of_dropped[k] for k in theirs if k in facts_of_dropped and k not in c.profile}
+        c.turn.facts.update(moved)
+        who = self.current
+        names = "和".join("您" if x == "本人" else display(x, c.subject) for x in dropped)
+        c._note(DROPPED.format(names=names, who=display(who, c.subject) if who else "老人家"))
 
     def _keep(self, label: str, facts: dict) -> None:
         others = self.others

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from policy_kb import clock
 from policy_kb.clock import date_words
 from policy_kb.engine import Result
 from policy_kb.schema import Policy
 
+from .profile import FACTS
+from .relevance import money_policies
 from .render import status_word, who, wording
 
 # Cues the FactExtractor sets from understanding/lexicon.yml (cues: ask_amount …), most specific first:
@@ -51,8 +54,67 @@ def _how_lines(policy: Policy, contact: str) -> list[str]:
     return lines
 
 
-def aspect_of(cues) -> str | None:
-    return next((a for a in ASPECTS if a in cues), None)
+# "那尊老金到底多少", "尊老金几块钱": an amount asked in words the lexicon has no cue for.
+AMOUNT_WORDS = re.compile(r"多少钱|多少|几块|几钿|几多|金额|几百|几千|标准是")
+
+
+def aspect_of(cues, text: str = "") -> str | None:
+    """The aspect a question asks about: the cues first; without one, an amount asked in words."""
+    aspect = next((a for a in ASPECTS if a in cues), None)
+    if aspect is None and text and AMOUNT_WORDS.search(text):
+        return "ask_amount"
+    return aspect
+
+
+# --- "到底能领多少钱": the money items only, with the amounts the KB states ----------------------------
+def _short(name: str) -> str:
+    m = re.search(r"（(.+?)）", name)
+    return m.group(1) if m else name
+
+
+def amount_words(policy: Policy) -> str:
+    """The amount as the KB states it ("最高800元/月", "金额待核实"); never a figure of our own."""
+    w = wording()["money"]
+    amount = policy.amount or {}
+    if amount.get("value") is not None:
+        text = f"{amount['value']}{amount.get('unit', '')}"
+    elif amount.get("note"):
+        text = re.split(r"[；;]", amount["note"])[0]
+    else:
+        text = w["no_amount"]
+    if not policy.verified and "待核实" not in text:
+        text += w["unverified"]
+    return text
+
+
+def money_results(results) -> tuple[list, list]:
+    """(results that pay and can be had or may be had, results that pay and are still undecided),
+    in the order of relevance.yml's `money` topic."""
+    by_id = {r.id: r for r in results}
+    paying = [by_id[p] for p in money_policies() if p in by_id]
+    return ([r for r in paying if r.status in ("eligible", "possible")],
+            [r for r in paying if r.status == "unknown" and set(r.missing) - {"subject"}])
+
+
+def money_lines(kb, results, who_word: str, short: bool = False) -> list[str]:
+    """What can be received and how much, as a short list; a second time (or to an impatient user)
+    one line. What the KB marks 待核实 stays marked; the total is never added up."""
+    w = wording()["money"]
+    have, undecided = money_results(results)
+    if short:
+        if not have:
+            return [w["short_none"]]
+        items = "；".join(f"{_short(r.name)}：{amount_words(kb.get(r.id))}" for r in have)
+        return [w["short"].format(items=items)]
+    lines = [w["header"].format(who=who_word)] if have else [w["none"].format(who=who_word)]
+    for r in have:
+        lines.append(w["line"].format(name=r.name, status=w["possible"] if r.status == "possible" else "",
+                                      amount=amount_words(kb.get(r.id))))
+    if undecided:
+        facts = sorted({f for r in undecided for f in r.missing if f != "subject"}, key=lambda f: FACTS[f].ask_order)
+        lines.append(w["open"].format(n=len(undecided), facts="、".join(FACTS[f].label for f in facts[:3])))
+    lines.append(w["total"])
+    return lines
 
 
 def answer_lines(policy: Policy, result: Result, aspect: str | None, subject, profile_known: bool,

@@ -25,13 +25,15 @@ class Topic:
     facts: dict
     policies: tuple
     undecided_first: bool = False
+    why_some: str = ""      # when only the first {n} cards of the page are the topic's
 
 
 @lru_cache(maxsize=1)
 def topics() -> tuple[Topic, ...]:
     data = yaml.safe_load(RELEVANCE_FILE.read_text(encoding="utf-8"))["topics"]
     return tuple(Topic(name, spec["why"], tuple(spec.get("words") or ()), dict(spec.get("facts") or {}),
-                       tuple(spec["policies"]), bool(spec.get("undecided_first"))) for name, spec in data.items())
+                       tuple(spec["policies"]), bool(spec.get("undecided_first")), spec.get("why_some") or "")
+                 for name, spec in data.items())
 
 
 def topic_in_words(text: str) -> str | None:
@@ -63,3 +65,21 @@ def ordered(items: list[dict], topic: Topic | None) -> list[dict]:
 def leads(items: list[dict], topic: Topic | None) -> bool:
     """Whether the topic changes what comes first (its why is said only then)."""
     return bool(topic and items and items[0]["id"] in topic.policies)
+
+
+def topic_line(items: list[dict], topic: Topic | None, page: int) -> str | None:
+    """The line above the first page when the topic leads: its `why` when every card of the page is
+    the topic's, else `why_some` with how many are ("能领钱或补贴的有2项，排在最前面："), so a
+    care-home waiting list is never introduced as money."""
+    if not leads(items, topic):
+        return None
+    n = next((i for i, item in enumerate(items) if item["id"] not in topic.policies), len(items))
+    if n >= min(page, len(items)) or not topic.why_some:
+        return topic.why
+    return topic.why_some.format(n=n)
+
+
+def money_policies() -> tuple[str, ...]:
+    """The results a "how much money" question lists: the `money` topic's policies, each one paying
+    cash or a subsidy (relevance.yml)."""
+    return next((t.policies for t in topics() if t.name == "money"), ())

@@ -19,6 +19,7 @@ import re
 from storage.bookings import STATUS_LABELS, BookingError, idempotency_key
 from storage.masking import mask_name, mask_phone
 from storage.operators import verified_operator
+from understanding.gazetteer import find_places
 from understanding.booking_parsing import (any_time, find_address, parse_date, parse_name, parse_phone,
                                            parse_reference, parse_service_type, parse_slot, phone_problem)
 
@@ -35,6 +36,53 @@ ANY_SLOT = "不限"
 BY_PHONE = "（工作人员电话确认）"   # an address not understood twice: staff ask when they call
 LOOKUP_SLOTS = ("lookup_reference", "lookup_phone", "lookup_confirmed", "lookup_purpose", "lookup_tries")
 MAX_TRIES = 3
+# Inside a request: words that say the elder's profile itself changed ("搬到姑苏区了", "不对，他住…").
+PROFILE_CHANGE = re.compile(r"不对|搬|迁|改成|改为|更正|说错|记错|弄错|搞错|其实(?:是|住)|现在住|已经住到|住到了")
+# "想去姑苏区的养老院", "姑苏区那边的敬老院就行": the district of the home wished for, not the elder's.
+PLACE_WISH = re.compile(r"想去|想住|想进|想到|想找|去[^，。,.；;！!？?\s]{0,8}(?:养老院|敬老院|福利院|护理院|老年公寓)|"
+                        r"(?:养老院|敬老院|福利院|护理院|老年公寓|机构)")
+
+
+def place_wished(text: str) -> bool:
+    return bool(PLACE_WISH.search(text or ""))
+
+
+def wished_district(text: str) -> str | None:
+    """"帮我爸申请轮候，想去相城区的养老院" -> 相城区: a district named in the clause of the wish."""
+    text = text or ""
+    breaks = [m.end() for m in re.finditer(r"[，。,.；;！!？?\s]", text)]
+    for wish in PLACE_WISH.finditer(text):
+        start = max((b for b in breaks if b <= wish.start()), default=0)
+        end = min((b - 1 for b in breaks if b > wish.end()), default=len(text))
+        hits = [h for h in find_places(text[start:end]) if len(h.districts) == 1]
+        if hits:
+            return hits[0].districts[0]
+    return None
+
+
+def for_the_request_only(conv, facts: dict) -> dict:
+    """A request's own question answered with words that are also a profile fact ("姑苏区" to
+    "想去哪个区的公办养老院？", an address in another district, a date, a name): they fill the
+    request's field only. The elder's profile changes only when the message says it changed
+    ("不对，他住姑苏区", "搬到姑苏区了"); a fact not known before is still taken, except the district
+    of the care home wished for, which is not where the elder lives."""
+    slots = conv.slots
+    kind, field = slots.get("booking_kind"), slots.get("task_field")
+    if not facts or not kind or slots.get("booking_reference"):
+        return facts
+    wish = kind == "waitlist" and "district" in facts and place_wished(conv.turn.text)
+    if (field is None or field in FACTS) and not wish:
+        return facts   # the request's start, or a waiting-list fact asked as the advisor asks it
+    if "correction" in conv.turn.cues or PROFILE_CHANGE.search(conv.turn.text) or conv.turn.text.startswith("/"):
+        return facts   # said to have changed, or set from the profile itself (a button, the console's editor)
+    kept = {}
+    for fact, value in facts.items():
+        if fact == "district" and (field == "preferred_place" or wish):
+            continue   # the district of the care home wished for
+        if fact in conv.profile and conv.profile[fact] != value:
+            continue   # said for the request's field, not as a correction
+        kept[fact] = value
+    return kept
 
 
 def _kind_spec(kind: str) -> dict:
@@ -138,6 +186,10 @@ class BookingRequest:
             slot = parse_slot(text)
             if slot and not self.get("time_slot") and (self.get("booking_date") or answer):
                 c._set("time_slot", slot)
+        if "preferred_place" in fields and not self.get("preferred_place") and open_field != "preferred_place":
+            wished = wished_district(text)   # "申请轮候，想去相城区的养老院": the request's field, said early
+            if wished:
+                c._set("preferred_place", wished)
         if "address" in fields and not self.get("address") and open_field != "address":
             address = find_address(text)
             if address:
@@ -206,6 +258,8 @@ class BookingRequest:
             return bool(value)
         if field in ("addressed_as", "elder_name"):
             address_as, name = parse_name(text)
+            if not (address_as or name) and re.search(r"\S\s+\S", text):
+                address_as, name = parse_name(re.sub(r"\s+", "，", text.strip()))   # "李桂英 她今年90了"
             if name:
                 c._set("elder_name", name)
             if address_as:
@@ -214,9 +268,13 @@ class BookingRequest:
                 c._set("addressed_as", name)   # whom to visit: the name serves as the greeting too
             return bool(name or (address_as and field == "addressed_as"))
         if field == "preferred_place":
-            district = c.turn.facts.get("district")
+            # "姑苏区", "吴中那边的都行", "昆三" (voice): the district of the home wished for
+            district = c.turn.facts.get("district") or c.turn.readings.get("district") or wished_district(text)
+            if any_time(text) and intent not in ("ask_policy", "help"):
+                c._set(field, district or ANY_SLOT)   # "随便哪个区都行"
+                return True
             if district or (len(text) >= 2 and intent not in ("ask_policy", "help", "out_of_scope", "deny")):
-                c._set(field, district or ANY_SLOT if any_time(text) else district or text[:60])
+                c._set(field, district or text[:60])
                 return True
             return False
         if field == "address":

@@ -46,6 +46,7 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             self._needs_hypothetical(message)
+            self._at_a_loss(message)
             intent = message.get(INTENT) or {}
             facts = [e for e in message.get(ENTITIES, []) if e.get("extractor") == "FactExtractor"
                      and e.get("entity") not in self._config["ignore_facts"]]
@@ -71,3 +72,21 @@ class IntentFromFacts(GraphComponent, IntentClassifier):
         if ranking:
             message.set(INTENT, dict(ranking[0]), add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+    # Not to be guessed from "不知道咋办": a goodbye, a restart, a yes or a no.
+    NOT_FROM_AT_A_LOSS = ("dont_know", "nlu_fallback", "goodbye", "restart", "forget_me", "forget_me_confirm",
+                          "affirm", "deny")
+
+    def _at_a_loss(self, message: Message) -> None:
+        """"一个人都不知道咋办", "我也不知道该找谁": the classifier hears 不知道 and says dont_know, but
+        the FactExtractor found no "I don't know" of a fact, only someone at a loss (cue `at_a_loss`):
+        the classifier's next guess instead, never a skip of the question asked."""
+        intent = message.get(INTENT) or {}
+        cues = message.get("cues") or []
+        if intent.get("name") != "dont_know" or "at_a_loss" not in cues or "dont_know" in cues:
+            return
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != "dont_know"]
+        chosen = next((r for r in ranking if r.get("name") not in self.NOT_FROM_AT_A_LOSS), None)
+        message.set(INTENT, dict(chosen) if chosen else {"name": "nlu_fallback", "confidence": 1.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+

@@ -364,7 +364,16 @@ class _Lex:
         self.yes_no.update({d + w: False for w in rb["nonsense"] for d in [""] + list(rb["dont"])})
         self.yes_no_re = c(_alt(self.yes_no), re.I)
         self.dont_know = c(_alt(an["dont_know"]))
+        # "不知道咋办", "不晓得该找谁": at a loss what to do, no "I don't know" to the question asked
+        self.at_a_loss = c("(?P<dk>" + _alt(an["dont_know"]) + r")(?:该|要|应该|能|还能|以后|往后|接下来|到底|究竟|这日子|日子){0,2}"
+                           + _alt(an["at_a_loss"]) + "(?!理)")
         self.fillers = c(r"^(?:[\s" + re.escape(_BREAKS) + r"]|" + _alt(an["fillers"]) + r")+")
+        # "没有 我一个人住": a yes or no first, then more words (cue `answer_first`)
+        ones = [w for w in an["opening_words"] if len(w) == 1]
+        longer = [w for w in an["opening_words"] if len(w) > 1]
+        self.opening_answer = c(r"(?:" + _alt(longer) + r"(?!" + _alt(an["opening_not_before"]) + r")|"
+                                + _alt(ones) + r"(?=[\s" + re.escape(_BREAKS) + r"~～]))"
+                                r"[\s" + re.escape(_BREAKS) + r"~～啊呀哦的]*(?P<rest>\S)")
         self.answers = {
             "hukou": {w: v == "true" for v, ws in hk["answers"].items() for w in ws},
             "care_level": {w: lv for lv, ws in cl["answers"].items() for w in ws},
@@ -1400,6 +1409,18 @@ def estimate_care_level(text: str) -> tuple[str, list[str]] | None:
 
 # --- bare answers to the advisor's last question ---------------------------------------
 
+_SPEAKER_ROLE = re.compile(r"[\s，,。.！!~～的啊呀哦]*我(?:是|就是)(?:她|他|伊|俚|老人家?)?的?(?:女儿|儿子|儿媳妇?|女婿|孙子|孙女|"
+                           r"外孙女?|侄子|侄女|外甥女?|家属|子女|家人|亲戚|邻居|社工|保姆|老伴|爱人|老公|老婆|闺女|小孩|孩子)")
+_UNSURE_OF_WHAT = re.compile(r"\s*(?:要|该|应该|可以|能|上)?(?:去哪|在哪|到哪|哪里|哪儿|哪个|怎么|咋|什么|啥|找谁|问谁|谁|去什么)")
+
+
+def _not_unsure(lex, text: str) -> str:
+    """The text with the 不知道 of "不知道咋办", "不晓得该找谁" blanked: at a loss, not unsure of a fact."""
+    for m in lex.at_a_loss.finditer(text):
+        text = text[:m.start("dk")] + " " * (m.end("dk") - m.start("dk")) + text[m.end("dk"):]
+    return text
+
+
 def _answer(ctx: _Ctx, requested: str):
     lex, t = ctx.lex, ctx.t
     lead = lex.fillers.match(t)
@@ -1410,7 +1431,9 @@ def _answer(ctx: _Ctx, requested: str):
         off = t.find(core)
     if not core:
         return
-    unsure = lex.dont_know.search(core)
+    unsure = lex.dont_know.search(_not_unsure(lex, core))
+    if unsure and unsure.start() and lex.opening_answer.match(core) and _UNSURE_OF_WHAT.match(core, unsure.end()):
+        unsure = None   # "没有 不知道去哪做": a no, then what they do not know (where to go)
     if unsure and (unsure.start() <= 3 or len(core) <= 10):  # not "说话有点不清楚" in a longer answer
         ctx.problem("dont_know")
         return
@@ -1484,6 +1507,8 @@ def _answer(ctx: _Ctx, requested: str):
                 if not again:
                     return
                 m, off = again, off + len(core) - len(rest)
+        if m and _SPEAKER_ROLE.match(core, m.end()):
+            return   # "不是 我是她女儿", "对 我是她儿子": who is speaking, no answer to the question
         if m:
             add(lex.yes_no[m.group().lower()], m)
 
@@ -1613,6 +1638,22 @@ def _corrections(ctx: _Ctx) -> None:
             if c.ex.fact == fact:
                 ctx.add(fact, c.ex.value, a + c.ex.start, a + c.ex.end, estimated=c.ex.estimated,
                         self_age=prev.self_age)
+
+
+def _answer_first(ctx: _Ctx) -> bool:
+    """"没有 我一个人住", "没做过 要去哪里评", "有 我跟我爱人 刚才说过了呀": the message opens with a
+    plain yes or no and goes on (a detail, a question, a complaint). The yes or no answers the
+    yes/no question just asked (the dialogue knows which); "不对，…", "不是这个意思" do not open so."""
+    lex, t = ctx.lex, ctx.t
+    lead = lex.fillers.match(t)
+    core = t[lead.end() if lead else 0:]
+    m = lex.opening_answer.match(core)
+    if not m or re.match(r"我是|我不是|我就是|我说|我问|我的意思|本人", core[m.start("rest"):]):
+        return False   # "不是 我是她女儿": who is speaking, no answer
+    marker = lex.correction.match(core)
+    if marker and marker.group() != "不是":
+        return False   # "不对，她88了", "不是不是，住园区": a correction of what was said
+    return not re.match(r"有没有|是不是|是否|有无|对不对|没事|是我|是说|不是(?:这|那|问|说|我|很|太|特别|十分)", core)
 
 
 def _is_correction(ctx: _Ctx, readings: dict) -> bool:
@@ -1782,16 +1823,20 @@ def _run(text: str, today: _dt.date, requested: str | None, readings: bool = Fal
     result.relation = _relation(ctx)
     district = result.facts.get("district")
     result.place_choices = {name: ds for name, ds in ctx.place_choices.items() if district not in ds}
-    said = ctx.t
+    said = _not_unsure(ctx.lex, ctx.t)   # "都不知道咋办了" is neither impatience nor "I don't know"
     for s, e, _, _ in ctx.vague:  # "七十多快八十" asks nothing (多快)
         said = said[:s] + " " * (e - s) + said[e:]
     result.cues = {cue for cue, pattern in ctx.lex.cue_res.items() if pattern.search(said)}
-    if ctx.lex.dont_know.search(ctx.t):
+    if ctx.lex.dont_know.search(_not_unsure(ctx.lex, ctx.t)):
         result.cues.add("dont_know")
+    if ctx.lex.at_a_loss.search(ctx.t):
+        result.cues.add("at_a_loss")
     if "dont_know" in result.problems:  # a cue, not a problem with the message
         result.problems.remove("dont_know")
     if incomplete:
         result.cues.add("incomplete")
+    if _answer_first(ctx):
+        result.cues.add("answer_first")
     if ctx.other_person:
         result.cues.add("another_person")
     if _is_correction(ctx, answers):

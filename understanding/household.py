@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from .facts_extractor import extract
+from .loss import died_at
 from .normalizer import normalize
 
 PERSONS_FILE = Path(__file__).with_name("persons.yml")
@@ -27,8 +28,27 @@ OWN_FACTS = {"age", "care_level", "dementia", "disability_grade", "care_assessed
 # Facts a couple shares when the second of them is added without saying them (same home, same 户口).
 SHARED_FACTS = ("district", "hukou", "economic_status", "family_planning_special", "emergency")
 SPOUSES = [{"父亲", "母亲"}, {"爷爷", "奶奶"}, {"外公", "外婆"}, {"公公", "婆婆"}, {"岳父", "岳母"}, {"本人", "老伴"}]
-LOSS = re.compile(r"(?<![刚才先又])走了|走脱|去世|过世|不在了|离世|病故|没了|死了|走得早")
 CARING = re.compile(r"照顾|照料|伺候|服侍|护理|陪护|看护|陪着|扶着|帮忙|帮我|帮她|帮他|搀")
+# "我和我爱人照顾她", "我老公帮忙", "我跟老伴轮流陪着": the ones named give the care (their own clause).
+CARER_CLAUSE = re.compile(r"[^，。；;,!?！？]{0,8}?(?:照顾|照料|伺候|服侍|护理|照护|陪护|看护|陪着|轮流|轮着|帮忙|搭把手|管着)")
+# ... unless they are the ones who need it ("我和老伴都需要人照顾", "我们互相照顾").
+CARED_FOR = re.compile(r"需要|要人|没人|无人|靠人|需人|得人|请人|找人|互相|相互|被|不能|没法|无法|谁来")
+# Facts of a carer's own sentence that are the elder's: who looks after her, whom she lives with.
+CARE_FACTS = ("family_caregiver", "living")
+# ... and the family's: where they live, what they live on ("我们都五十多了 住吴江", "家里是低保").
+FAMILY_FACTS = ("district", "economic_status", "emergency", "family_planning_special")
+# In the carers' sentence, a clause about the elder again ("她有医保") or about the carers ("我们俩…").
+ELDER_CLAUSE = re.compile(r"\s*(?:她|他|伊|俚|老人|老太太|老爷子|老母亲|老父亲|我妈|我爸|婆婆|公公|外婆|外公|奶奶|爷爷)")
+CARER_SELF_CLAUSE = re.compile(r"\s*(?:我们|我俩|我们俩|我们两个|两个人|我|伲)")
+_SENTENCE_END = re.compile(r"[。；;！!？?\n]")
+# "我和我爱人不算，只看我妈": the people named before 不算 are no elders of the household.
+NOT_COUNTED = re.compile(r"(?:不算|不用算|别算|不要算|不用管|不用看|别看|不用考虑|不考虑|去掉|除外)(?:了|在内|进去|进来|啊|哦|吧)?"
+                         r"(?=\s|[，。,.；;！!？?]|$)")   # "身体不算差", "不用看病" say something else
+ONLY = re.compile(r"只看|只算|就看|只问|只管|光看|只是问|只查")
+# "医保是我妈的", "户口是她的": whose fact it was.
+FACT_WORDS = {"医保": "medical_insured", "户口": "hukou", "户籍": "hukou", "低保": "economic_status",
+              "残疾证": "disability_grade", "残疾人证": "disability_grade", "岁数": "age", "年龄": "age",
+              "失能": "care_level", "自理": "care_level", "身体": "care_level"}
 # Kinds of fact a couple shares when said once after both are named.
 SHARED_KINDS = {"district", "hukou", "economic_status", "living", "medical_insured", "family_planning_special", "emergency"}
 _GRADE_ONLY = re.compile(r"^[^，,]{0,4}?([一二三四1-4])级")
@@ -99,14 +119,60 @@ def _spouse_pronouns(text: str, taken: list) -> list:
     """"我老头子八十五，我八十，他失智了": with the elder and their spouse both named, a clause that
     opens with 他/她 is about the spouse."""
     labels = {x for t in taken for x in t[2]}
-    if not {"本人", "老伴"} <= labels:
-        return []
+    if not {"本人", "老伴"} <= labels or labels - {"本人", "老伴"}:
+        return []   # with 我妈 named too, "她" may be her: no guess
+    if any(set(t[2]) == {"本人", "老伴"} and _carers(text, t[1]) for t in taken):
+        return []   # "我和我爱人照顾她": the couple are the carers, "她" is someone else
     spans = [(t[0], t[1]) for t in taken]
     out = []
     for m in re.finditer(r"(?:^|[，,。；;\s])([他她伊俚])", text):
         if not any(a <= m.start(1) < b for a, b in spans):
             out.append((m.start(1), m.end(1), ["老伴"], True))
     return out
+
+
+def _carers(text: str, end: int) -> bool:
+    """The person or pair named just before `end` look after someone: "我和我爱人照顾她"."""
+    clause = CARER_CLAUSE.match(text, end)
+    return bool(clause) and not CARED_FOR.search(clause.group())
+
+
+def _carers_words(body: str) -> tuple[str, str]:
+    """The words after the carers' names, split into (what is said of the carers, the rest): their
+    sentence, until a clause that speaks of the elder ("她…", "老人…") or the sentence ends."""
+    stop = _SENTENCE_END.search(body)
+    sentence, after = (body[:stop.start()], body[stop.end():]) if stop else (body, "")
+    theirs, rest, elder = [], [], False
+    for i, clause in enumerate(c for c in _BREAK.split(sentence) if c):
+        if i and ELDER_CLAUSE.match(clause):
+            elder = True
+        elif i and CARER_SELF_CLAUSE.match(clause):
+            elder = False
+        (rest if elder else theirs).append(clause)
+    return "，".join(theirs), "，".join(rest + [after])
+
+
+def not_counted(text: str) -> tuple[list[str], str | None, list[str]]:
+    """"不对 我和我爱人不算 只看我妈 医保是我妈的": (labels said not to count, the one to look at,
+    facts said to be that one's). ([], None, []) when the message drops nobody."""
+    t = normalize(text or "")
+    drop = NOT_COUNTED.search(t)
+    if not drop:
+        return [], None, []
+    found = sorted(_mentions(t) + _self_mentions(t, _mentions(t)))
+    clause_start = max((m.end() for m in _BREAK.finditer(t, 0, drop.start())), default=0)
+    dropped = [x for s, e, labels, _ in found if clause_start <= s < drop.start() for x in labels]
+    if not dropped and re.search(r"我(?:们|自己)?\s*$|^\s*我", t[clause_start:drop.start()]):
+        dropped = ["本人"]
+    only = ONLY.search(t)
+    kept = next((labels[0] for s, e, labels, _ in found if only and s >= only.end() and labels[0] not in dropped), None)
+    theirs = []
+    if kept:
+        for m in re.finditer(r"(" + "|".join(map(re.escape, sorted(FACT_WORDS, key=len, reverse=True))) + r")[^，。,.；;]{0,3}?是", t):
+            rest = t[m.end():m.end() + 8]
+            if any(t[s:e] in rest for s, e, labels, _ in found if kept in labels) or re.match(r"\s*(?:她|他|老人)的", rest):
+                theirs.append(FACT_WORDS[m.group(1)])
+    return list(dict.fromkeys(dropped)), kept, list(dict.fromkeys(theirs))
 
 
 def ends_with_person(text: str) -> bool:
@@ -209,10 +275,23 @@ def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
     parts: dict[str, list[str]] = {}
     shared: list[str] = [t[:mentions[0][0]]]          # said before anyone is named: everyone's
     gone: set[str] = set()
+    carers: set[str] = set()
+    care: dict = {}                                    # "我和我爱人照顾她": who looks after the elder
     trailing: list[tuple[str, str]] = []
     for i, (s, e, labels, pronoun) in enumerate(mentions):
         end = mentions[i + 1][0] if i + 1 < len(mentions) else len(t)
         body = t[e:end]
+        if not pronoun and _carers(t, e) and not any(x in people for x in labels):
+            # the carers are no elders: what is said of them ("…照顾她，我们俩也都六十多了，身体也不好")
+            # is theirs, save who cares for the elder and the family's home and means; a clause
+            # about the elder ("她有医保") and the sentences after are everyone's again
+            theirs, rest = _carers_words(body)
+            for k, v in _facts(t[s:e] + theirs, today).items():
+                if k in CARE_FACTS or k in FAMILY_FACTS:
+                    care.setdefault(k, v)
+            carers.update(labels)
+            shared.append(rest)
+            continue
         if pronoun:   # "他78 住相城": only the number is his; the rest is the couple's
             m = _BREAK.search(body)
             if m:
@@ -240,7 +319,7 @@ def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
                 own = first
                 trailing.append((label, later))
         clause = t[s:e] + own
-        if LOSS.search(clause):
+        if died_at(clause):   # understanding/loss.py: "走了", "前天没的", "刚走了 脑溢血", never "不如走了"
             gone.add(label)        # "我爸前年走了": a loss, not an elder to advise
         # the extractor reads "老伴77岁" as someone else's age: the person is named neutrally
         parts.setdefault(label, []).append(("我" if label == "本人" else "老人") + own)
@@ -257,9 +336,19 @@ def read_household(text: str, today: _dt.date | None = None) -> list[Person]:
         person.facts = person.facts or _echo(before, spoken)
         before = person.facts or before
         if CARING.search(said) and not (OWN_FACTS - {"district", "hukou"}) & set(person.facts):
+            for k, v in _facts(said, today).items():
+                if k in CARE_FACTS:
+                    care.setdefault(k, v)
             person.facts = {}      # "我爸在照顾她": the carer, not the cared-for
+            carers.add(label)
+    if any(x not in ("本人", "老伴") and x not in gone and x not in carers for x in people):
+        # "外婆89…我和我老公每周去两次": beside an elder of the family, the speaker and their
+        # spouse named together with nothing of their own said are the family, not elders
+        carers.update(x for x in ("本人", "老伴") if x in people and not people[x].facts)
     common = _facts("，".join(x for x in shared if x.strip()), today)
-    living = [p for p in people.values() if p.label not in gone]
+    for k, v in care.items():
+        common.setdefault(k, v)
+    living = [p for p in people.values() if p.label not in gone and p.label not in carers]
     for label, later in trailing:
         facts = _facts(later, today)
         for k, v in facts.items():
@@ -293,7 +382,7 @@ def _split_together(body: str, together: re.Pattern) -> tuple[str, str]:
         if not piece:
             continue
         m = together.search(piece)
-        if seen or (m and m.start() <= 2):
+        if seen or (m and m.start() <= 2 and not re.search(r"\d", piece[:m.start()])):   # "80都住吴中": 80 is hers
             seen = True
             rest.append(piece)
         elif m:
