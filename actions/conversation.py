@@ -128,6 +128,8 @@ MONEY_QUESTION = re.compile(r"(?:领|拿|得|给|发|补)(?:到|得到)?(?:多�
 COST_OF = re.compile(r"要多少钱|要花|花多少|收多少|收费|费用|贵不贵|多贵|自费|付多少|交多少")
 MONEY_OVERVIEW = re.compile(r"到底|总共|一共|加起来|合计|总的|全部|所有|哪些|什么钱|啥钱|问的是钱|钱呢")
 MONEY, MONEY_WAITING = "money", "money?"   # last_policy: the money answer was given / waits for a fact
+# "直接告诉我能领什么", "别问了": no question first — what can be told now is told (the results path)
+DIRECT = re.compile(r"直接(?:说|讲|告诉|列)|别问|不要问|不要再问|问这么多|问那么多|别的别问")
 # A stated fact that answers another question asked: nobody lives with an elder living alone.
 IMPLIED_ANSWERS = {("living", "独居"): ("family_caregiver", False)}
 # Asked as a yes/no question too ("有残疾人证吗？", "是低保户…吗？"): "没有 …", "不是 …" answer it.
@@ -698,7 +700,8 @@ class Conversation:
             return None, stated
         if not skipped and not problem and asked and not set(turn.facts) - {"subject"} and not self._not_a_skip() \
                 and (SKIP_WORDS.search(turn.text) or (DEFER.search(turn.text) and not QUESTION_WORDS.search(turn.text)
-                                                       and not self.search.named(turn.text))):
+                                                       and not self.search.named(turn.text)
+                                                       and not EXPLICIT_BYE.search(turn.text))):   # "…再说，拜": a goodbye
             self.turn.intent = "dont_know"   # "下一个" to a question is no "more"
             return asked, {k: v for k, v in stated.items() if k != asked}
         return skipped, stated
@@ -739,6 +742,8 @@ class Conversation:
         if not MONEY_QUESTION.search(text) or COST_OF.search(text) or self.search.named(text) \
                 or hardship_in(text) or self.turn.intent in OWN_MEANING:
             return False
+        if (self._impatient() or DIRECT.search(text)) and self._money_needs():
+            return False   # told not to ask: what applies now, not a question about the age first
         return bool(MONEY_OVERVIEW.search(text)) or self._get("last_policy") not in self.kb.by_id
 
     def _impatient(self) -> bool:
@@ -1282,7 +1287,7 @@ class Conversation:
             self._say(w["results_short_none"])
             return
         names = [_short_name(i["name"]) for i in items]
-        self._say(w["results_short"].format(names="、".join(names[:8]) + ("等" if len(names) > 8 else ""),
+        self._say(w["results_short"].format(count=len(names), names="、".join(names[:8]) + ("等" if len(names) > 8 else ""),
                                             example=names[0]))
 
     def _for_everyone(self) -> None:
@@ -1466,7 +1471,11 @@ class Conversation:
         self._set("continuing", False)
         district = self.profile.get("district")
         where = w["leave_where_district"].format(district=district) if district else w["leave_where"]
-        self._say(w["leave"].format(where=where, whom=self._whom()))
+        text, buttons = w["leave"].format(where=where, whom=self._whom()), []
+        if self.shown is not None and self.reminders.can_offer():   # a goodbye like any other: the offer, once
+            question, buttons = self.reminders.offer()
+            text += "\n" + question
+        self._say(text, buttons)
 
     def _money_needs(self) -> str | None:
         """The one basic fact a money answer still waits for (age first), unless the user skipped it."""

@@ -251,7 +251,7 @@ def test_impatience_after_the_results_is_shorter_never_the_same_cards(impatient,
     first = s.say(FULL)
     assert results_shown(first)
     reply = s.say(impatient, intent)
-    assert not results_shown(reply) and "能享受的有这些" in text(reply), text(reply)
+    assert not results_shown(reply) and "项可以享受：" in text(reply) and "\n" not in text(reply), text(reply)   # one line of names, not the cards
     assert "直接告诉我老人的情况就行" not in text(reply) and "没听明白" not in text(reply)
 
 
@@ -349,3 +349,12 @@ def test_every_bubble_fits_a_phone_screen(turns):
     for said, intent in turns:
         reply = s.say(said, intent)
         assert all(len(m["text"]) <= 200 for m in reply.messages), text(reply)
+
+
+@pytest.mark.parametrize("said", ["那我过两天去社区问问，今天先这样吧，再见", "好嘞我去街道问问 拜拜",
+                                  "我回去和老伴商量商量再说，谢谢，拜", "晓得了谢谢，明朝去居委会问问，再会"])
+def test_a_goodbye_that_also_says_where_they_will_ask_is_the_goodbye(said):
+    s = Session()
+    s.say("我妈85岁住吴江区")
+    reply = text(s.say(said, "goodbye"))
+    assert reply.startswith("好的，祝") and "？" not in reply, reply   # a goodbye, whether or not it names where to ask
