@@ -118,10 +118,11 @@ DEFER = re.compile(r"再(?:告诉|说|回复|跟你说)|回头(?:告诉|再说|�
 # Impatience in words the lexicon may not mark: after the results, a shorter answer, never the same cards.
 IMPATIENT = re.compile(r"快点|快说|赶紧|赶快|太慢|好慢|慢死|磨叽|磨磨唧唧|磨蹭|墨迹|啰嗦|罗嗦|啰里啰唆|废话|说重点|讲重点|急死|"
                        r"等不及|烦死|问那么多|别问了|不要问了|有完没完")
-# "到底能领多少钱", "总共多少钱", "有哪些补贴", "我问的是钱": the money items, not a menu of every result.
+# "到底能领多少钱", "总共多少钱", "我问的是钱": the money items, not a menu of every result ("有什么补贴"
+# is what they can get: the results, money first).
 MONEY_QUESTION = re.compile(r"(?:领|拿|得|给|发|补)(?:到|得到)?(?:多少|几块|几钿|几个钱)|"
                             r"(?:到底|总共|一共|加起来|合计|总的|全部|一个月|每个月|每月).{0,4}(?:多少|几块|几钿)|"
-                            r"(?:哪些|什么|啥|多少)(?:钱|补贴|津贴|补助)|(?:钱|补贴|津贴|补助)(?:有|是)(?:哪些|什么|啥|多少)|"
+                            r"多少(?:钱|补贴|津贴|补助)|(?:钱|补贴|津贴|补助)(?:有|是)多少|(?:哪些|什么|啥)钱|"
                             r"有(?:没有)?钱(?:拿|领)|钱呢|问的是钱|说钱|讲钱|(?:能|可以|好)(?:领|拿)(?:的|点)?钱|(?:^|说|讲)多少钱")
 # …but not the cost of something ("请保姆要多少钱") and not, without these words, "一个月给多少" about
 # the policy just discussed.
@@ -727,8 +728,8 @@ class Conversation:
         text = self.turn.text
         if answered or set(self.turn.facts) - {"subject"} or self.turn.intent in OWN_MEANING or self.search.named(text):
             return None
-        if self.asked and WHY_ASKED.search(text):
-            return "why_asked"
+        if self.asked and WHY_ASKED.search(text) and not (self._impatient() or DIRECT.search(text)):
+            return "why_asked"   # not "问那么多干啥，能领啥就说啥": that wants the answer, not a reason
         if self.asked and CONFUSED.search(text):
             return "confused"
         if BOT_QUESTION.search(text) and not self.search.named(text):

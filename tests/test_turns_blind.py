@@ -189,7 +189,7 @@ def assert_no_invented_figure(said: str) -> None:
 
 
 @pytest.mark.parametrize("said,intent", [("到底能领多少钱", "ask_policy"), ("能拿多少钱", "ask_policy"),
-                                         ("每个月能领多少", "ask_policy"), ("有哪些补贴可以领", "ask_recommendation"),
+                                         ("每个月能领多少", "ask_policy"), ("一共能领多少补贴", "ask_recommendation"),
                                          ("一共能拿多少", "nlu_fallback"), ("有钱拿吗", "out_of_scope")])
 def test_a_money_question_first_asks_the_one_fact_it_needs(said, intent):
     s = Session()
@@ -207,7 +207,7 @@ def test_a_money_question_first_asks_the_one_fact_it_needs(said, intent):
 
 
 @pytest.mark.parametrize("said,intent", [("到底能领多少钱", "ask_policy"), ("一共能拿多少", "nlu_fallback"),
-                                         ("有哪些补贴可以领", "ask_recommendation"), ("快点说 总共多少钱", "out_of_scope"),
+                                         ("一共能领多少补贴", "ask_recommendation"), ("快点说 总共多少钱", "out_of_scope"),
                                          ("能领什么钱", "ask_recommendation"), ("我问的是钱", "inform")])
 def test_a_money_question_mid_chat_lists_the_money_items_only(said, intent):
     s = Session()
@@ -358,3 +358,14 @@ def test_a_goodbye_that_also_says_where_they_will_ask_is_the_goodbye(said):
     s.say("我妈85岁住吴江区")
     reply = text(s.say(said, "goodbye"))
     assert reply.startswith("好的，祝") and "？" not in reply, reply   # a goodbye, whether or not it names where to ask
+
+
+@pytest.mark.parametrize("said", ["我妈83岁住姑苏区苏州户口 想问问她能有什么补贴",
+                                  "我爸九十了住相城 本地户口 有哪些补贴能拿",
+                                  "我七十六 住昆山 户口在昆山 有啥补助"])
+def test_which_subsidies_with_the_facts_given_gets_the_results(said):
+    """"有什么补贴" is what they can get — the results (money first), not the money list alone."""
+    s = Session()
+    reply = s.say(said, "ask_recommendation")
+    assert results_shown(reply), text(reply)
+
