@@ -211,6 +211,7 @@ class Conversation:
         self.sender_id, self.metadata = sender_id, metadata or {}
         self.in_form = False        # a request is open: it asks its own next question after an aside
         self._posed = False         # a question was asked in this reply
+        self._asked_before = self.slots.get("asked_fact")   # the question open before this turn
         self.profile = known_profile(self.slots)
         self.skipped = dont_know_facts(self.slots)
         self.reply = Reply()
@@ -432,8 +433,8 @@ class Conversation:
         if not self._posed and self.slots.get("question_key"):
             self._set("question_key", None)   # nothing asked now: the count starts again
             self._set("question_times", 0)
-        if self._profile_changed or self.reply.payload is not None:
-            self._attach_payload()
+        if self._profile_changed or self.reply.payload is not None or self.slots.get("asked_fact") != self._asked_before:
+            self._attach_payload()   # …and when another question is open: `asking` names it
         return self.reply
 
     # --- a number typed from a menu: a request it would start is confirmed first -------------------------
