@@ -433,8 +433,9 @@ class Conversation:
         if not self._posed and self.slots.get("question_key"):
             self._set("question_key", None)   # nothing asked now: the count starts again
             self._set("question_times", 0)
-        if self._profile_changed or self.reply.payload is not None or self.slots.get("asked_fact") != self._asked_before:
-            self._attach_payload()   # …and when another question is open: `asking` names it
+        if self._profile_changed or self.reply.payload is not None \
+                or (self.shown is not None and self.slots.get("asked_fact") != self._asked_before):
+            self._attach_payload()   # …and, once results were shown, when another question is open
         return self.reply
 
     # --- a number typed from a menu: a request it would start is confirmed first -------------------------
