@@ -16,11 +16,11 @@ from __future__ import annotations
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from actions import reminders
 from actions.hardship import hardship_in, loss_in
 from nlu_components.fact_extractor import FactExtractor
 from nlu_components.intent_from_facts import IntentFromFacts
 from test_conversation import Session, TODAY
+from test_reminders import store  # noqa: F401 — the fixture (a fresh reminders database)
 from understanding.facts_extractor import extract
 from understanding.household import read_household
 
@@ -256,12 +256,6 @@ def test_a_booking_for_the_elder_who_died_is_left_unsent():
     assert not s.slots.get("booking_kind") and not s.slots.get("booking_reference")
 
 
-@pytest.fixture
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("ELDERCARE_DB_URL", f"sqlite:///{tmp_path / 'eldercare.db'}")
-    reminders.store.cache_clear()
-    yield reminders.store()
-    reminders.store.cache_clear()
 
 
 def test_a_reminder_kept_for_the_elder_who_died_is_cancelled(store):

@@ -22,7 +22,7 @@ from fake_wechat import APP_ID, APP_SECRET, FakeWeChat
 from notify.deliver import deliver
 from notify.run import Notifier
 from notify.settings import NotifySettings
-from policy_kb.kb import KnowledgeBase
+from test_notify_delivery import KB, engine  # noqa: F401 — the KB and the fixture, shared
 from storage import kb_store
 from storage.db import make_engine, migrated_engine
 from storage.followups import FAILED, PENDING, SENT, FollowupStore, Notice
@@ -35,7 +35,6 @@ from test_reminders import FACTS, store, text, to_the_offer  # noqa: F401 — st
 from test_conversation import Session
 
 UTC = dt.timezone.utc
-KB = KnowledgeBase.from_directory()
 CONSENT = "以后有新政策，或者老人家满足新的条件时，要不要提醒您？"
 OPENID = "oFamily_0123456789abcdefXYZ"
 ADDRESS = f"wx-{OPENID}"
@@ -43,14 +42,6 @@ PAYLOAD = '/ask_policy{"policy": "senior_allowance", "aspect": "ask_how"}'
 TEXT = "您母亲2026年5月满80岁，到时可以申请高龄津贴（尊老金）。"
 
 
-
-
-@pytest.fixture
-def engine(sqlite_url):
-    eng = migrated_engine(sqlite_url)
-    kb_store.sync(eng, KB)
-    yield eng
-    eng.dispose()
 
 
 def notice(address: str = ADDRESS, button: bool = True, text: str = TEXT) -> Notice:

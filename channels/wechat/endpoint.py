@@ -22,7 +22,7 @@ from channels.core import heard, speech
 from channels.core.advisor import AdvisorClient
 from channels.core.chat import VOICE_WRONG, ChatCore, Choices
 from channels.core.render import one_text
-from channels.core.words import WORDS, words_for
+from channels.core.words import words_for
 from storage.bookings import BookingStore
 from storage.db import migrated_engine
 from storage.followups import FollowupStore
@@ -67,8 +67,8 @@ class WeChatSettings:
 class WeChatOutbox:
     """Collects one turn's messages; `take()` hands over what is not yet sent as WeChat text."""
 
-    def __init__(self, key: str, buttons: ButtonStore):
-        self.key, self.buttons = key, buttons
+    def __init__(self, key: str, buttons: ButtonStore, words: dict[str, str]):
+        self.key, self.buttons, self.words = key, buttons, words
         self.parts: list[tuple[str, Choices]] = []
         self.taken = 0
 
@@ -76,7 +76,7 @@ class WeChatOutbox:
         choices = list(choices)
         if any(payload == VOICE_WRONG for _title, payload in choices):
             # no buttons on WeChat: a hint instead of 不对 (a retyped answer corrects it anyway)
-            text, choices = f"{text}\n{WORDS['heard_wrong_hint']}", [c for c in choices if c[1] != VOICE_WRONG]
+            text, choices = f"{text}\n{self.words['heard_wrong_hint']}", [c for c in choices if c[1] != VOICE_WRONG]
         if choices:   # stored like a keyboard, so a typed number picks from these choices
             stored = await asyncio.to_thread(self.buttons.add, self.key, choices, local)
             await asyncio.to_thread(self.buttons.attach, stored, secrets.randbelow(2**31 - 1) + 1)
@@ -87,7 +87,7 @@ class WeChatOutbox:
 
     def take(self) -> list[str]:
         new, self.taken = self.parts[self.taken:], len(self.parts)
-        return one_text(new, WORDS["reply_number"], TEXT_LIMIT)
+        return one_text(new, self.words["reply_number"], TEXT_LIMIT)
 
 
 class WeChatChannel:
@@ -129,7 +129,7 @@ class WeChatChannel:
     async def turn(self, message: IncomingMessage) -> list[str]:
         """What to answer in the HTTP reply; anything said after PASSIVE_SECONDS is sent by 客服消息."""
         key = f"wx-{message.from_user}"
-        out = WeChatOutbox(key, self.core.buttons)
+        out = WeChatOutbox(key, self.core.buttons, self.core.words)
         work = asyncio.ensure_future(self.handle(message, key, out))
         done, _ = await asyncio.wait({work}, timeout=self.settings.passive_seconds)
         now = out.take()
@@ -142,7 +142,7 @@ class WeChatChannel:
             self._later(rest())
         elif work.exception() is not None:
             logger.error("a WeChat turn failed: %s", type(work.exception()).__name__)
-            now = now or [WORDS["sorry"]]
+            now = now or [self.core.words["sorry"]]
         return now
 
     async def handle(self, message: IncomingMessage, key: str, out: WeChatOutbox) -> None:
